@@ -1,0 +1,18 @@
+-- Tokens. Only the SHA-256 of a token is stored; times are Unix milliseconds.
+-- scopes holds the scope names separated by single spaces, with a leading and
+-- a trailing space, so "holds scope X" is scopes LIKE '% X %'.
+CREATE TABLE tokens (
+    id             TEXT PRIMARY KEY,
+    hash           BLOB NOT NULL,
+    name           TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    scopes         TEXT NOT NULL,
+    created        INTEGER NOT NULL,
+    expires        INTEGER,
+    revoked        INTEGER NOT NULL DEFAULT 0,
+    last_use       INTEGER,
+    last_use_ip    TEXT,
+    environment_id TEXT
+);
+CREATE INDEX tokens_created ON tokens (created DESC, id DESC);
+CREATE INDEX tokens_user ON tokens (user_id);

@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"clusterapi/internal/errs"
+	"clusterapi/internal/token"
+)
+
+var _ token.Store = (*DB)(nil)
+
+const tokenColumns = `id, hash, name, user_id, scopes, created, expires, revoked, last_use, last_use_ip, environment_id`
+
+// joinScopes stores scopes as " a b c " so that a LIKE '% x %' tests membership.
+func joinScopes(ss []token.Scope) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	for _, s := range ss {
+		b.WriteString(string(s))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func splitScopes(s string) []token.Scope {
+	out := []token.Scope{}
+	for _, f := range strings.Fields(s) {
+		out = append(out, token.Scope(f))
+	}
+	return out
+}
+
+// CreateToken stores a new token.
+func (db *DB) CreateToken(ctx context.Context, t *token.Token) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(), millis(t.Expires),
+		t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID))
+	return formatError(err, "token")
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanToken(row scanner) (*token.Token, error) {
+	var (
+		t                token.Token
+		hash             []byte
+		scopes           string
+		created          int64
+		expires, lastUse sql.NullInt64
+		lastUseIP, envID sql.NullString
+	)
+	if err := row.Scan(&t.ID, &hash, &t.Name, &t.UserID, &scopes, &created, &expires, &t.Revoked,
+		&lastUse, &lastUseIP, &envID); err != nil {
+		return nil, err
+	}
+	if len(hash) != len(t.Hash) {
+		return nil, fmt.Errorf("token %s: stored hash has %d bytes", t.ID, len(hash))
+	}
+	copy(t.Hash[:], hash)
+	t.Scopes = splitScopes(scopes)
+	t.Created = fromMillis(sql.NullInt64{Int64: created, Valid: true})
+	t.Expires = fromMillis(expires)
+	t.LastUse = fromMillis(lastUse)
+	t.LastUseIP = lastUseIP.String
+	t.EnvironmentID = envID.String
+	return &t, nil
+}
+
+// FindToken returns the token with the given id.
+func (db *DB) FindToken(ctx context.Context, id string) (*token.Token, error) {
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	if err != nil {
+		return nil, formatError(err, "token")
+	}
+	return t, nil
+}
+
+// FindTokens returns the tokens matching f, newest first.
+func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, error) {
+	where, args := []string{"1=1"}, []any{}
+	if f.UserID != "" {
+		where, args = append(where, "user_id = ?"), append(args, f.UserID)
+	}
+	for _, s := range f.Scopes {
+		where, args = append(where, "scopes LIKE ?"), append(args, "% "+string(s)+" %")
+	}
+	if !f.LastUseFrom.IsZero() {
+		where, args = append(where, "last_use >= ?"), append(args, f.LastUseFrom.UnixMilli())
+	}
+	if !f.LastUseTo.IsZero() {
+		where, args = append(where, "last_use <= ?"), append(args, f.LastUseTo.UnixMilli())
+	}
+	args = append(args, f.Limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY created DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, formatError(err, "token")
+	}
+	defer rows.Close()
+	out := []*token.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// UpdateToken applies c to the token with the given id.
+func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error {
+	set, args := []string{}, []any{}
+	if c.Name != nil {
+		set, args = append(set, "name = ?"), append(args, *c.Name)
+	}
+	if c.Revoked != nil {
+		set, args = append(set, "revoked = ?"), append(args, *c.Revoked)
+	}
+	if c.Scopes != nil {
+		set, args = append(set, "scopes = ?"), append(args, joinScopes(c.Scopes))
+	}
+	if len(set) == 0 {
+		_, err := db.FindToken(ctx, id)
+		return err
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...)
+	return affected(res, err, "token")
+}
+
+// DeleteToken removes the token with the given id.
+func (db *DB) DeleteToken(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, id)
+	return affected(res, err, "token")
+}
+
+// RecordUses stores a batch of last uses in one statement per chunk of rows,
+// never moving a last use backwards.
+func (db *DB) RecordUses(ctx context.Context, uses []token.Use) error {
+	const chunk = 500
+	for len(uses) > 0 {
+		n := min(chunk, len(uses))
+		values := strings.Repeat("(?,?,?),", n)
+		args := make([]any, 0, 3*n)
+		for _, u := range uses[:n] {
+			args = append(args, u.ID, u.At.UnixMilli(), u.IP)
+		}
+		_, err := db.write.ExecContext(ctx, `UPDATE tokens SET last_use = u.column2, last_use_ip = u.column3
+			FROM (VALUES `+values[:len(values)-1]+`) AS u
+			WHERE tokens.id = u.column1 AND (tokens.last_use IS NULL OR tokens.last_use <= u.column2)`, args...)
+		if err != nil {
+			return fmt.Errorf("record token uses: %w", err)
+		}
+		uses = uses[n:]
+	}
+	return nil
+}
+
+// affected maps "no row changed" to NotFound.
+func affected(res sql.Result, err error, what string) error {
+	if err != nil {
+		return formatError(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.E(errs.NotFound, what+" not found")
+	}
+	return nil
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -1,0 +1,21 @@
+// Package storetest is the behavioural suite every store engine must pass:
+// one set of expectations, run against SQLite and PostgreSQL alike, so that
+// a difference between engines is a failing test rather than a surprise.
+package storetest
+
+import (
+	"testing"
+
+	"clusterapi/internal/token"
+)
+
+// Store is everything a store engine implements.
+type Store interface {
+	token.Store
+}
+
+// Run runs the suite. open must return a fresh, empty store for each call and
+// arrange for it to be closed when the test ends.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+}

@@ -1,0 +1,160 @@
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"unsafe"
+)
+
+// The shape of a token: dt0c01.<PUBLIC>.<SECRET>, see SPEC 1.1.
+const (
+	Prefix      = "dt0c01"
+	publicLen   = 24
+	secretLen   = 64
+	checksumLen = 7
+	// IDLen is the length of a token id, dt0c01.<PUBLIC>.
+	IDLen = len(Prefix) + 1 + publicLen
+	// Len is the length of a full token.
+	Len = IDLen + 1 + secretLen
+)
+
+// Pattern is the published regular expression that matches a full token, for
+// secret scanners.
+const Pattern = `dt0c01\.[A-Z2-7]{24}\.[A-Z2-7]{64}`
+
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" // RFC 4648 base32
+
+var crcTable = crc32.MakeTable(crc32.IEEE)
+
+// Secret is a full token. It is the credential itself, so it refuses to be
+// printed or logged: every fmt verb and slog print REDACTED. Call Reveal to get
+// the text, and only to hand it to the token's owner once.
+type Secret string
+
+// Reveal returns the token text.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns REDACTED.
+func (Secret) String() string { return "REDACTED" }
+
+// GoString returns REDACTED.
+func (Secret) GoString() string { return "REDACTED" }
+
+// Format prints REDACTED for every verb, so %q or %x cannot leak it either.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("REDACTED")) }
+
+// LogValue redacts the secret in structured logs.
+func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// MarshalText redacts the secret should it ever be encoded by accident.
+func (Secret) MarshalText() ([]byte, error) { return []byte("REDACTED"), nil }
+
+// Hash is the SHA-256 of a full token: the only form in which a secret is stored.
+type Hash [sha256.Size]byte
+
+// HashOf returns the hash of a full token.
+func HashOf(full string) Hash {
+	// Hash the string's bytes in place: a []byte(full) conversion would copy
+	// the secret to the heap on every request. Sum256 only reads its input.
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(full), len(full)))
+}
+
+// Generate returns a new random token.
+func Generate() Secret {
+	var raw [publicLen + secretLen - checksumLen]byte
+	rand.Read(raw[:]) // never fails: crypto/rand panics rather than return short
+	b := make([]byte, Len)
+	n := copy(b, Prefix)
+	b[n] = '.'
+	n++
+	for i := range publicLen {
+		b[n] = alphabet[raw[i]&31] // 256 is a multiple of 32: uniform
+		n++
+	}
+	b[n] = '.'
+	n++
+	for _, c := range raw[publicLen:] {
+		b[n] = alphabet[c&31]
+		n++
+	}
+	putChecksum(b[n:], checksum(string(b[:n])))
+	return Secret(b)
+}
+
+// checksum is the CRC-32 (IEEE) of everything in the token before the
+// checksum, computed over the string without copying it.
+func checksum(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crcTable[byte(crc)^s[i]] ^ (crc >> 8)
+	}
+	return ^crc
+}
+
+// putChecksum writes v as checksumLen base32 digits, most significant first,
+// zero-padded ("A" is zero).
+func putChecksum(dst []byte, v uint32) {
+	for i := checksumLen - 1; i >= 0; i-- {
+		dst[i] = alphabet[v&31]
+		v >>= 5
+	}
+}
+
+// checksumMatches reports whether the last checksumLen characters of full are
+// the checksum of what precedes them.
+func checksumMatches(full string) bool {
+	body := full[:Len-checksumLen]
+	var want [checksumLen]byte
+	putChecksum(want[:], checksum(body))
+	return string(want[:]) == full[Len-checksumLen:]
+}
+
+func isBase32(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsID reports whether s has the shape of a token id, dt0c01.<PUBLIC>.
+func IsID(s string) bool {
+	return len(s) == IDLen && s[:len(Prefix)] == Prefix && s[len(Prefix)] == '.' &&
+		isBase32(s[len(Prefix)+1:])
+}
+
+// IsFull reports whether s has the shape of a full token, checksum included.
+// It does no storage work, so it rejects made-up and mistyped tokens cheaply.
+func IsFull(s string) bool {
+	return len(s) == Len && IsID(s[:IDLen]) && s[IDLen] == '.' &&
+		isBase32(s[IDLen+1:]) && checksumMatches(s)
+}
+
+// ParseFull checks that s is a well-formed full token and returns its id,
+// which shares s's memory.
+func ParseFull(s string) (id string, ok bool) {
+	if !IsFull(s) {
+		return "", false
+	}
+	return s[:IDLen], true
+}
+
+// TrimSpace removes surrounding spaces, tabs, CR and LF from a credential
+// (SPEC 2.1). Whitespace inside is left alone so that it makes the token
+// malformed.
+func TrimSpace(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -1,0 +1,100 @@
+// Package token owns API tokens: their format (prefix, public id, secret,
+// checksum), their scopes, the token record and the rules for creating,
+// changing and checking them. Storage is behind the Store interface, which
+// the store packages implement.
+package token
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"clusterapi/internal/errs"
+)
+
+// Token is a stored token. The secret itself is never part of it: only Hash.
+type Token struct {
+	ID            string // dt0c01.<PUBLIC>, safe to log
+	Hash          Hash   // SHA-256 of the full token
+	Name          string
+	UserID        string // the owner
+	Scopes        []Scope
+	Created       time.Time
+	Expires       time.Time // zero: never
+	Revoked       bool
+	LastUse       time.Time // zero: never used
+	LastUseIP     string
+	EnvironmentID string // set for tokens bound to one environment
+}
+
+// ScopeSet returns the token's scopes as a set.
+func (t *Token) ScopeSet() ScopeSet { return SetOf(t.Scopes...) }
+
+// Filter selects tokens for List. Zero fields select everything.
+type Filter struct {
+	Limit       int     // at most this many; 0 means no limit
+	UserID      string  // owned by this user
+	Scopes      []Scope // holding every one of these
+	LastUseFrom time.Time
+	LastUseTo   time.Time
+}
+
+// Change is a change to a stored token; nil fields are left as they are.
+type Change struct {
+	Name    *string
+	Revoked *bool
+	Scopes  []Scope // nil: unchanged; otherwise replaces the whole set
+}
+
+// Use is one authenticated use of a token, recorded in batches.
+type Use struct {
+	ID string
+	At time.Time
+	IP string
+}
+
+// Store keeps tokens. Implementations return *errs.Error of kind NotFound for
+// unknown ids and Conflict for duplicate ids.
+type Store interface {
+	CreateToken(ctx context.Context, t *Token) error
+	FindToken(ctx context.Context, id string) (*Token, error)
+	// FindTokens returns the tokens matching f, newest first (ties by id).
+	FindTokens(ctx context.Context, f Filter) ([]*Token, error)
+	UpdateToken(ctx context.Context, id string, c Change) error
+	DeleteToken(ctx context.Context, id string) error
+	// RecordUses stores the last use of each token in one statement or
+	// transaction; it never moves a lastUse backwards and ignores unknown ids.
+	RecordUses(ctx context.Context, uses []Use) error
+}
+
+// The errors of a failed authentication (SPEC 2.2). They are shared values so
+// that the request path allocates nothing, and the ones for unknown ids and
+// wrong secrets are the same value, so their responses are byte-identical.
+var (
+	ErrMissing   = errs.E(errs.Unauthorized, "Missing authorization parameter.")
+	ErrAuthFail  = errs.E(errs.Unauthorized, "Token Authentication failed")
+	ErrRevoked   = errs.E(errs.Unauthorized, "Token has been revoked")
+	ErrExpired   = errs.E(errs.Unauthorized, "Token has expired")
+	errSelf      = errs.E(errs.Invalid, "You can't update the token used for authentication.")
+	errNotFound  = errs.E(errs.NotFound, "Token not found")
+	errBadLookup = errs.E(errs.NotFound, "Token not found")
+)
+
+// Check decides whether the presented full token authenticates as the record
+// with hash h: the hashes are compared in constant time, then revocation and
+// expiry are checked at now. It is the single rule used on cache hits and
+// misses alike.
+func Check(h Hash, presented string, revoked bool, expires time.Time, now time.Time) error {
+	got := HashOf(presented)
+	// constant-time: do not replace with ==.
+	if subtle.ConstantTimeCompare(got[:], h[:]) != 1 {
+		return ErrAuthFail
+	}
+	if revoked {
+		return ErrRevoked
+	}
+	if !expires.IsZero() && !now.Before(expires) {
+		return ErrExpired
+	}
+	return nil
+}
