@@ -1,0 +1,91 @@
+// Command clusterapi is the cluster management API server and its
+// command-line tools: `serve` runs the server; `token ...` works on the store
+// directly, with or without a running server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "clusterapi:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `Usage:
+  clusterapi serve [--listen ADDR] [--store DSN]
+  clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
+  clusterapi token list [--store DSN]
+  clusterapi token revoke|restore|delete ID [--store DSN]
+
+The store is sqlite:PATH (default sqlite:./data/clusterapi.db); set it with
+--store or CLUSTERAPI_STORE. serve listens on 127.0.0.1:8021 unless --listen or
+CLUSTERAPI_LISTEN says otherwise.
+`
+
+// run is the whole program; main only hands it the process's world.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "token":
+		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// storeFlag adds --store to fs, defaulting to CLUSTERAPI_STORE or the
+// embedded default.
+func storeFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	def := getenv("CLUSTERAPI_STORE")
+	if def == "" {
+		def = defaultStore
+	}
+	return fs.String("store", def, "store: sqlite:PATH (env CLUSTERAPI_STORE)")
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// (`token revoke ID --store x`), and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			continue
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"clusterapi/internal/token"
+)
+
+// DefaultCacheSize bounds the verification cache when Options leave it zero.
+const DefaultCacheSize = 1 << 17
+
+// DefaultFlushInterval is how often recorded uses are written to the store.
+const DefaultFlushInterval = time.Second
+
+// Options configure a Verifier.
+type Options struct {
+	CacheSize     int              // most tokens kept verified in memory
+	FlushInterval time.Duration    // how often last uses are written
+	Now           func() time.Time // the clock; time.Now when nil
+	Logger        *slog.Logger
+}
+
+// Verifier checks presented tokens. A cache hit costs a parse, a checksum, a
+// map read, a hash and a constant-time compare: no storage read and no write.
+type Verifier struct {
+	tokens *token.Service
+	now    func() time.Time
+	log    *slog.Logger
+	max    int
+
+	mu      sync.RWMutex
+	entries map[string]*entry
+	epoch   uint64 // bumped by every invalidation; a miss that raced one is not cached
+
+	uses *recorder
+}
+
+// entry is a cached positive verification. Revoked tokens are never cached.
+type entry struct {
+	p        Principal
+	hash     token.Hash
+	expires  time.Time
+	recorded atomic.Int64 // unix ms of the last use handed to the recorder
+}
+
+// NewVerifier returns a verifier over tokens and subscribes it to their
+// changes. Start its flusher with Run.
+func NewVerifier(tokens *token.Service, o Options) *Verifier {
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	v := &Verifier{
+		tokens:  tokens,
+		now:     o.Now,
+		log:     o.Logger,
+		max:     o.CacheSize,
+		entries: make(map[string]*entry),
+		uses:    &recorder{pending: make(map[string]token.Use), interval: o.FlushInterval},
+	}
+	tokens.OnChange(v.Invalidate)
+	return v
+}
+
+// Verify checks a presented full token and returns its principal.
+func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal, error) {
+	id, ok := token.ParseFull(presented)
+	if !ok {
+		return Principal{}, token.ErrAuthFail
+	}
+	now := v.now()
+	v.mu.RLock()
+	e := v.entries[id]
+	epoch := v.epoch
+	v.mu.RUnlock()
+	if e != nil {
+		if err := token.Check(e.hash, presented, false, e.expires, now); err != nil {
+			return Principal{}, err
+		}
+		// Hand the use to the recorder at most once a second per token, so
+		// a busy token does not contend on the recorder's lock.
+		ms := now.UnixMilli()
+		if last := e.recorded.Load(); ms-last >= 1000 && e.recorded.CompareAndSwap(last, ms) {
+			v.recordUse(e.p.TokenID, now, ip)
+		}
+		return e.p, nil
+	}
+	t, err := v.tokens.Authenticate(ctx, presented)
+	if err != nil {
+		return Principal{}, err
+	}
+	e = &entry{
+		p:       Principal{TokenID: t.ID, UserID: t.UserID, Scopes: t.ScopeSet(), EnvironmentID: t.EnvironmentID},
+		hash:    t.Hash,
+		expires: t.Expires,
+	}
+	e.recorded.Store(now.UnixMilli())
+	v.recordUse(t.ID, now, ip)
+	v.mu.Lock()
+	if v.epoch == epoch { // no invalidation since our read: the entry is current
+		if len(v.entries) >= v.max {
+			for k := range v.entries { // evict an arbitrary entry
+				delete(v.entries, k)
+				break
+			}
+		}
+		v.entries[t.ID] = e
+	}
+	v.mu.Unlock()
+	return e.p, nil
+}
+
+// Invalidate drops the cached verification of token id. Token changes call it
+// synchronously, before the change is acknowledged to the client.
+func (v *Verifier) Invalidate(id string) {
+	v.mu.Lock()
+	delete(v.entries, id)
+	v.epoch++
+	v.mu.Unlock()
+}
+
+// InvalidateAll empties the cache.
+func (v *Verifier) InvalidateAll() {
+	v.mu.Lock()
+	clear(v.entries)
+	v.epoch++
+	v.mu.Unlock()
+}
+
+// Run writes recorded uses every flush interval until ctx ends, then writes
+// what is left, so that a clean shutdown loses no last use.
+func (v *Verifier) Run(ctx context.Context) {
+	tick := time.NewTicker(v.uses.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			v.Flush(context.WithoutCancel(ctx))
+			return
+		case <-tick.C:
+			v.Flush(ctx)
+		}
+	}
+}
+
+// Flush writes the recorded uses now, in one batch.
+func (v *Verifier) Flush(ctx context.Context) {
+	batch := v.uses.take()
+	if len(batch) == 0 {
+		return
+	}
+	if err := v.tokens.RecordUses(ctx, batch); err != nil {
+		v.log.Error("record token uses", "err", err, "tokens", len(batch))
+		v.uses.putBack(batch)
+	}
+}
+
+// recorder collects the latest use of each token between flushes.
+type recorder struct {
+	interval time.Duration
+	mu       sync.Mutex
+	pending  map[string]token.Use
+}
+
+func (r *recorder) record(id string, at time.Time, ip string) {
+	r.mu.Lock()
+	if u, ok := r.pending[id]; !ok || !at.Before(u.At) {
+		r.pending[id] = token.Use{ID: id, At: at, IP: ip}
+	}
+	r.mu.Unlock()
+}
+
+func (r *recorder) take() []token.Use {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return nil
+	}
+	out := make([]token.Use, 0, len(r.pending))
+	for _, u := range r.pending {
+		out = append(out, u)
+	}
+	clear(r.pending)
+	return out
+}
+
+// putBack returns a batch that could not be written, keeping newer uses.
+func (r *recorder) putBack(batch []token.Use) {
+	for _, u := range batch {
+		r.record(u.ID, u.At, u.IP)
+	}
+}

@@ -1,0 +1,301 @@
+// Package httpapi is the JSON wire format of the REST API: request and
+// response structs (separate from domain types), every route in routes.go,
+// the handlers, and the one table that maps error kinds to HTTP statuses in
+// the API's error envelope.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"clusterapi/internal/auth"
+	"clusterapi/internal/environment"
+	"clusterapi/internal/errs"
+	"clusterapi/internal/requestid"
+	"clusterapi/internal/token"
+)
+
+// MaxBodyBytes is the largest request body accepted (SPEC 2.3).
+const MaxBodyBytes = 1 << 20
+
+// API serves the REST API.
+type API struct {
+	log      *slog.Logger
+	verifier *auth.Verifier
+	tokens   *token.Service
+	envs     *environment.Service
+	mux      *http.ServeMux
+	patterns []string // every route's pattern, in registration order
+}
+
+// New returns the API over the given services.
+func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service) *API {
+	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, mux: http.NewServeMux()}
+	a.routes()
+	a.mux.HandleFunc("/api/", a.noRoute)
+	a.mux.HandleFunc("/e/", a.noRoute)
+	return a
+}
+
+// ServeHTTP serves every /api route.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Patterns returns the mux patterns of every route, for documentation checks.
+func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) }
+
+// handle registers h for pattern, requiring a token that holds any one of
+// scopes; with no scopes any valid token is accepted.
+func (a *API) handle(pattern string, h http.HandlerFunc, scopes ...token.Scope) {
+	a.patterns = appendOnce(a.patterns, pattern)
+	a.mux.Handle(pattern, a.require(h, scopes...))
+}
+
+func appendOnce(ss []string, s string) []string {
+	for _, x := range ss {
+		if x == s {
+			return ss
+		}
+	}
+	return append(ss, s)
+}
+
+// require authenticates the request and checks its scopes before calling h.
+// The 403 error is built once, here, not on every request.
+func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
+	set := token.SetOf(scopes...)
+	forbidden := errs.E(errs.Forbidden, token.MissingScopeMessage(scopes...))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.verifier.Authenticate(r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if p.EnvironmentID != "" {
+			// Tokens bound to an environment are for that environment's API
+			// only, never for cluster routes (SPEC 6).
+			a.writeError(w, r, token.ErrAuthFail)
+			return
+		}
+		if len(scopes) > 0 && !p.Scopes.Any(set) {
+			a.writeError(w, r, forbidden)
+			return
+		}
+		h(w, r.WithContext(auth.NewContext(r.Context(), p)))
+	})
+}
+
+// principal returns the request's authenticated principal; require put it there.
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+// noRoute answers requests that match no route: 405 with Allow when the path
+// exists for other methods, 404 otherwise, both in the envelope.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := a.mux.Handler(r2); p != "/api/" && p != "/e/" && p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed, "Method " + r.Method + " is not allowed here; use " + strings.Join(allow, ", ")})
+		return
+	}
+	a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+r.URL.Path))
+}
+
+// statusError is an error with an explicit status, for the few answers that
+// are about HTTP itself (405) rather than the domain.
+type statusError struct {
+	status  int
+	message string
+}
+
+func (e *statusError) Error() string { return e.message }
+
+// envelope is the wire error (SPEC 2.3).
+type envelope struct {
+	Error envelopeError `json:"error"`
+}
+
+type envelopeError struct {
+	Code                 int                   `json:"code"`
+	Message              string                `json:"message"`
+	ConstraintViolations []constraintViolation `json:"constraintViolations,omitempty"`
+}
+
+type constraintViolation struct {
+	Path              string  `json:"path"`
+	Message           string  `json:"message"`
+	ParameterLocation string  `json:"parameterLocation"`
+	Location          *string `json:"location"`
+}
+
+// statuses maps each error kind to its HTTP status: the only such table.
+var statuses = map[errs.Kind]int{
+	errs.Invalid:      http.StatusBadRequest,
+	errs.Unauthorized: http.StatusUnauthorized,
+	errs.Forbidden:    http.StatusForbidden,
+	errs.NotFound:     http.StatusNotFound,
+	errs.Conflict:     http.StatusConflict,
+	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Unavailable:  http.StatusServiceUnavailable,
+}
+
+// writeError writes err in the envelope. Errors that are not *errs.Error are
+// internal: the client gets a generic message with the request id, the log
+// gets the detail.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if se, ok := errors.AsType[*statusError](err); ok {
+		encode(w, r, se.status, envelope{envelopeError{Code: se.status, Message: se.message}})
+		return
+	}
+	e, ok := errors.AsType[*errs.Error](err)
+	status := statuses[errs.KindOf(err)]
+	if !ok || status == 0 {
+		id := requestid.FromContext(r.Context())
+		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		status = http.StatusInternalServerError
+		e = errs.E(errs.Internal, "Internal server error (request id "+id+")")
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Api-Token realm="clusterapi"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	}
+	body := envelope{envelopeError{Code: status, Message: e.Message}}
+	for _, v := range e.Violations {
+		body.Error.ConstraintViolations = append(body.Error.ConstraintViolations,
+			constraintViolation{Path: v.Path, Message: v.Message, ParameterLocation: string(v.Location)})
+	}
+	encode(w, r, status, body)
+}
+
+// encode writes v as JSON with status. A nil v writes no body (204).
+func encode(w http.ResponseWriter, _ *http.Request, status int, v any) {
+	if v == nil {
+		w.WriteHeader(status)
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error gets here: the wire structs are plain.
+		b = []byte(`{"error":{"code":500,"message":"Internal server error"}}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// validator is implemented by request bodies that check themselves.
+type validator interface{ Validate() error }
+
+// decode reads a JSON request body of at most MaxBodyBytes into a T and
+// validates it. Unknown fields are ignored (SPEC 2.4).
+func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	if r.ContentLength > MaxBodyBytes {
+		return v, tooLarge
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || !strings.HasSuffix(mt, "json") && mt != "text/plain" {
+			return v, errs.E(errs.Invalid, "Content-Type must be application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err := dec.Decode(&v); err != nil {
+		return v, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return v, tooLarge
+		}
+		return v, errs.E(errs.Invalid, "Malformed JSON: unexpected data after the request body")
+	}
+	if val, ok := any(&v).(validator); ok {
+		if err := val.Validate(); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+var tooLarge = errs.E(errs.TooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
+
+func decodeError(err error) error {
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return tooLarge
+	}
+	if errors.Is(err, io.EOF) {
+		return errs.E(errs.Invalid, "Request body is missing: a JSON object is required")
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		path := te.Field
+		if path == "" {
+			return errs.E(errs.Invalid, "Malformed JSON: the request body must be a JSON object")
+		}
+		return errs.Field(errs.Payload, path, "must be of type "+jsonType(te.Type.Kind().String()))
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return errs.E(errs.Invalid, fmt.Sprintf("Malformed JSON at offset %d: %s", se.Offset, se.Error()))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return errs.E(errs.Invalid, "Malformed JSON: unexpected end of the request body")
+	}
+	return errs.E(errs.Invalid, "Malformed JSON")
+}
+
+// jsonType names a Go kind the way a JSON client would understand it.
+func jsonType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "number"
+	case kind == "slice", kind == "array":
+		return "array"
+	case kind == "struct", kind == "map", kind == "ptr":
+		return "object"
+	case kind == "bool":
+		return "boolean"
+	}
+	return kind
+}
+
+// wantsPlainText reports whether text/plain is the only type the client
+// accepts (SPEC 2.4): then, and only then, a text body wins over JSON.
+func wantsPlainText(r *http.Request) bool {
+	accept := r.Header.Values("Accept")
+	plain := false
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			if q := params["q"]; q == "0" || q == "0.0" || q == "0.00" || q == "0.000" {
+				continue
+			}
+			if mt != "text/plain" {
+				return false
+			}
+			plain = true
+		}
+	}
+	return plain
+}
+
+// WriteError writes err in the API's error envelope, for middleware outside
+// this package (panic recovery).
+func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) { a.writeError(w, r, err) }

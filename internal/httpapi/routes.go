@@ -1,0 +1,20 @@
+package httpapi
+
+import "clusterapi/internal/token"
+
+// routes registers every route of the API, in the order of the API document.
+func (a *API) routes() {
+	// Tokens API (SPEC 3), with the v1 paths older scripts still call.
+	for _, base := range []string{"/api/cluster/v2/tokens", "/api/cluster/v1/tokens"} {
+		a.handle("GET "+base, a.listTokens, token.ClusterTokenManagement)
+		a.handle("POST "+base, a.createToken, token.ClusterTokenManagement)
+		a.handle("POST "+base+"/lookup", a.lookupToken) // any valid token; the rule is in token.Service
+		a.handle("GET "+base+"/{id}", a.getToken, token.ClusterTokenManagement)
+		a.handle("PUT "+base+"/{id}", a.updateToken, token.ClusterTokenManagement)
+		a.handle("DELETE "+base+"/{id}", a.deleteToken, token.ClusterTokenManagement)
+	}
+
+	// Environments API (SPEC 4).
+	// -- environments routes start --
+	// -- environments routes end --
+}

@@ -1,0 +1,151 @@
+// Package server composes the HTTP surfaces into one handler and owns the
+// cross-cutting middleware: request ids, the access log (which never sees a
+// secret), panic recovery, the body limit and security headers.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"clusterapi/internal/auth"
+	"clusterapi/internal/requestid"
+)
+
+// Config is what the server is made of.
+type Config struct {
+	Logger *slog.Logger
+	// API serves /api/ and /e/ routes.
+	API http.Handler
+	// WriteError writes an error in the API's envelope; used for panics
+	// under /api.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+	// MaxBodyBytes limits every request body.
+	MaxBodyBytes int64
+}
+
+// New returns the server's root handler.
+func New(c Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", c.API)
+	mux.Handle("/e/", c.API)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write([]byte("{\"status\":\"ok\"}\n"))
+	})
+	var h http.Handler = mux
+	h = securityHeaders(h)
+	h = limitBody(h, c.MaxBodyBytes)
+	h = recoverPanics(h, c.Logger, c.WriteError)
+	h = accessLog(h, c.Logger)
+	h = withRequestID(h)
+	return h
+}
+
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestid.New()
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(requestid.NewContext(r.Context(), id)))
+	})
+}
+
+// statusWriter remembers the status and size of a response for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog writes one line per request. It logs the path without the query
+// string, which may hold an api-token, and the token id, never the secret.
+func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, note := auth.WithNote(r.Context())
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("request_id", requestid.FromContext(ctx)),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Int("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("token_id", note.TokenID),
+			slog.String("remote", auth.ClientIP(r)),
+		)
+	})
+}
+
+// recoverPanics turns a panic into a 500 that carries only the request id;
+// the panic value goes to the log.
+func recoverPanics(next http.Handler, log *slog.Logger, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil || v == http.ErrAbortHandler {
+				if v != nil {
+					panic(v)
+				}
+				return
+			}
+			err := fmt.Errorf("panic: %v", v)
+			if writeError != nil && isAPIPath(r.URL.Path) {
+				writeError(w, r, err) // logs the detail with the request id
+				return
+			}
+			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", r.URL.Path, "err", err)
+			http.Error(w, "Internal server error (request id "+requestid.FromContext(r.Context())+")", http.StatusInternalServerError)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/e/") }
+
+func limitBody(next http.Handler, n int64) http.Handler {
+	if n <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if isAPIPath(r.URL.Path) {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
