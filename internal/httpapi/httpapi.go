@@ -112,7 +112,7 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed, "Method " + r.Method + " is not allowed here; use " + strings.Join(allow, ", ")})
 		return
 	}
-	a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+r.URL.Path))
+	a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(r.URL.Path)))
 }
 
 // statusError is an error with an explicit status, for the few answers that
@@ -165,7 +165,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statuses[errs.KindOf(err)]
 	if !ok || status == 0 {
 		id := requestid.FromContext(r.Context())
-		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", token.Redact(r.URL.Path), "err", err)
 		status = http.StatusInternalServerError
 		e = errs.E(errs.Internal, "Internal server error (request id "+id+")")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"clusterapi/internal/auth"
 	"clusterapi/internal/requestid"
+	"clusterapi/internal/token"
 )
 
 // Config is what the server is made of.
@@ -91,7 +92,7 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("request_id", requestid.FromContext(ctx)),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", token.Redact(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)),
@@ -118,7 +119,7 @@ func recoverPanics(next http.Handler, log *slog.Logger, writeError func(http.Res
 				writeError(w, r, err) // logs the detail with the request id
 				return
 			}
-			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", r.URL.Path, "err", err)
+			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", token.Redact(r.URL.Path), "err", err)
 			http.Error(w, "Internal server error (request id "+requestid.FromContext(r.Context())+")", http.StatusInternalServerError)
 		}()
 		next.ServeHTTP(w, r)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
+	"strings"
 	"unsafe"
 )
 
@@ -158,3 +159,32 @@ func TrimSpace(s string) string {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// Redact returns s with the secret part of anything that looks like a full
+// token replaced by "REDACTED", keeping the public token id. Use it on any
+// text from a request (paths) before it reaches a log or an error message.
+func Redact(s string) string {
+	i := strings.Index(s, Prefix+".")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i >= 0 {
+		end := i + IDLen
+		if end < len(s) && s[end] == '.' {
+			j := end + 1
+			for j < len(s) && j < end+1+secretLen && isBase32(s[j:j+1]) {
+				j++
+			}
+			b.WriteString(s[:end+1])
+			b.WriteString("REDACTED")
+			s = s[j:]
+		} else {
+			b.WriteString(s[:i+len(Prefix)+1])
+			s = s[i+len(Prefix)+1:]
+		}
+		i = strings.Index(s, Prefix+".")
+	}
+	b.WriteString(s)
+	return b.String()
+}

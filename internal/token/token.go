@@ -58,7 +58,8 @@ type Use struct {
 type Store interface {
 	CreateToken(ctx context.Context, t *Token) error
 	FindToken(ctx context.Context, id string) (*Token, error)
-	// FindTokens returns the tokens matching f, newest first (ties by id).
+	// FindTokens returns the tokens matching f, newest first (ties in the
+	// order of creation, newest first).
 	FindTokens(ctx context.Context, f Filter) ([]*Token, error)
 	UpdateToken(ctx context.Context, id string, c Change) error
 	DeleteToken(ctx context.Context, id string) error

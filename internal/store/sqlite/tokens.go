@@ -95,7 +95,7 @@ func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, e
 	}
 	args = append(args, f.Limit)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY created DESC, id DESC LIMIT ?`, args...)
+		strings.Join(where, " AND ")+` ORDER BY created DESC, seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, formatError(err, "token")
 	}

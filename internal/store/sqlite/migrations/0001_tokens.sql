@@ -1,8 +1,10 @@
 -- Tokens. Only the SHA-256 of a token is stored; times are Unix milliseconds.
 -- scopes holds the scope names separated by single spaces, with a leading and
--- a trailing space, so "holds scope X" is scopes LIKE '% X %'.
+-- a trailing space, so "holds scope X" is scopes LIKE '% X %'. seq orders
+-- tokens created within the same millisecond.
 CREATE TABLE tokens (
-    id             TEXT PRIMARY KEY,
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
     hash           BLOB NOT NULL,
     name           TEXT NOT NULL,
     user_id        TEXT NOT NULL,
@@ -14,5 +16,5 @@ CREATE TABLE tokens (
     last_use_ip    TEXT,
     environment_id TEXT
 );
-CREATE INDEX tokens_created ON tokens (created DESC, id DESC);
+CREATE INDEX tokens_created ON tokens (created DESC, seq DESC);
 CREATE INDEX tokens_user ON tokens (user_id);
