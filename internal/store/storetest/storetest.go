@@ -6,16 +6,19 @@ package storetest
 import (
 	"testing"
 
+	"clusterapi/internal/environment"
 	"clusterapi/internal/token"
 )
 
 // Store is everything a store engine implements.
 type Store interface {
 	token.Store
+	environment.Store
 }
 
 // Run runs the suite. open must return a fresh, empty store for each call and
 // arrange for it to be closed when the test ends.
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("Environments", func(t *testing.T) { testEnvironments(t, open) })
 }
