@@ -134,8 +134,67 @@ func TestChangesTakeEffectAtOnce(t *testing.T) {
 	if r := use(); r.Status != 401 || r.errorMessage(t) != "Token Authentication failed" {
 		t.Errorf("after delete: %d %s", r.Status, r.Body)
 	}
-	// The CLI writes to the store behind the server's back: its revocation
-	// shows once the cache entry is refreshed, and a server restart at worst.
+}
+
+// TestCLIChangesReachRunningServer revokes and deletes through the command
+// line, beside a running server that has the tokens cached.
+func TestCLIChangesReachRunningServer(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement")
+	victim := s.mint(t, admin, "victim", "ClusterTokenManagement")
+	use := func(tok string) response { return s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens", token: tok}) }
+	if r := use(victim); r.Status != 200 {
+		t.Fatalf("before: %d", r.Status)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		start := time.Now()
+		for !ok() {
+			if time.Since(start) > time.Second {
+				t.Fatalf("%s not seen within a second", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%s seen after %v", what, time.Since(start).Round(time.Millisecond))
+	}
+	if _, err := s.cli(t, "token", "revoke", victim[:31]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("CLI revoke", func() bool { return use(victim).Status == 401 })
+	if _, err := s.cli(t, "token", "restore", victim[:31]); err != nil {
+		t.Fatal(err)
+	}
+	if r := use(victim); r.Status != 200 {
+		t.Errorf("after CLI restore: %d %s", r.Status, r.Body)
+	}
+	if _, err := s.cli(t, "token", "delete", victim[:31]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("CLI delete", func() bool { return use(victim).Status == 401 })
+	out, err := s.cli(t, "token", "list")
+	if err != nil || !strings.Contains(out, admin[:31]) || strings.Contains(out, victim[:31]) || strings.Contains(out, admin[32:]) {
+		t.Errorf("token list = %q, %v", out, err)
+	}
+}
+
+// TestAccessLog checks one line per request with the token id, and never the
+// secret or the api-token query value.
+func TestAccessLog(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement")
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?api-token=" + admin + "&limit=5"})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + admin, token: admin})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?Api-Token=" + admin[:40]})
+	logs := s.Log.String()
+	if n := strings.Count(logs, "msg=request "); n != 4 { // 3 + the readiness probe
+		t.Errorf("%d access-log lines, want 4:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "token_id="+admin[:31]) {
+		t.Errorf("access log lacks the token id:\n%s", logs)
+	}
+	if strings.Contains(logs, admin[32:]) || strings.Contains(logs, admin[31:40]) || strings.Contains(logs, "limit=5") {
+		t.Errorf("access log holds a secret or a query string:\n%s", logs)
+	}
 }
 
 // TestExpiry lets a short-lived token cross its expiry.

@@ -68,6 +68,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tokens := token.NewService(db, token.Options{Strict: *strict})
 	envs := environment.NewService(db, tokens)
 	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log})
+	if err := verifier.Init(ctx); err != nil {
+		return err
+	}
 	api := httpapi.New(log, verifier, tokens, envs)
 	srv := &http.Server{
 		Handler: server.New(server.Config{

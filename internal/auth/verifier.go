@@ -16,10 +16,15 @@ const DefaultCacheSize = 1 << 17
 // DefaultFlushInterval is how often recorded uses are written to the store.
 const DefaultFlushInterval = time.Second
 
+// DefaultWatchInterval is how often the store's change log is read for
+// changes made by other processes (the CLI, other nodes).
+const DefaultWatchInterval = 200 * time.Millisecond
+
 // Options configure a Verifier.
 type Options struct {
 	CacheSize     int              // most tokens kept verified in memory
 	FlushInterval time.Duration    // how often last uses are written
+	WatchInterval time.Duration    // how often other processes' changes are read
 	Now           func() time.Time // the clock; time.Now when nil
 	Logger        *slog.Logger
 }
@@ -37,6 +42,9 @@ type Verifier struct {
 	epoch   uint64 // bumped by every invalidation; a miss that raced one is not cached
 
 	uses *recorder
+
+	watchEvery time.Duration
+	changeSeq  int64 // the store change log position the cache is current with; Run's goroutine only
 }
 
 // entry is a cached positive verification. Revoked tokens are never cached.
@@ -56,6 +64,9 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
+	if o.WatchInterval <= 0 {
+		o.WatchInterval = DefaultWatchInterval
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -69,6 +80,8 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 		max:     o.CacheSize,
 		entries: make(map[string]*entry),
 		uses:    &recorder{pending: make(map[string]token.Use), interval: o.FlushInterval},
+
+		watchEvery: o.WatchInterval,
 	}
 	tokens.OnChange(v.Invalidate)
 	return v
@@ -139,20 +152,57 @@ func (v *Verifier) InvalidateAll() {
 	v.mu.Unlock()
 }
 
-// Run writes recorded uses every flush interval until ctx ends, then writes
-// what is left, so that a clean shutdown loses no last use.
+// Init notes the store's change log position. Call it before the first
+// Verify: changes logged after it reach the cache through Run.
+func (v *Verifier) Init(ctx context.Context) error {
+	seq, err := v.tokens.LastChange(ctx)
+	if err != nil {
+		return err
+	}
+	v.changeSeq = seq
+	return nil
+}
+
+// Run writes recorded uses every flush interval and drops cache entries of
+// tokens that other processes changed, until ctx ends; then it writes what
+// is left, so that a clean shutdown loses no last use.
 func (v *Verifier) Run(ctx context.Context) {
-	tick := time.NewTicker(v.uses.interval)
-	defer tick.Stop()
+	flush := time.NewTicker(v.uses.interval)
+	defer flush.Stop()
+	watch := time.NewTicker(v.watchEvery)
+	defer watch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			v.Flush(context.WithoutCancel(ctx))
 			return
-		case <-tick.C:
+		case <-flush.C:
 			v.Flush(ctx)
+		case <-watch.C:
+			v.Watch(ctx)
 		}
 	}
+}
+
+// Watch reads the store's change log once and drops the cache entries of
+// every token changed since the last read. If the log cannot be read, or
+// changes were lost, the whole cache goes: it is only ever a shortcut.
+func (v *Verifier) Watch(ctx context.Context) {
+	ids, next, lost, err := v.tokens.Changes(ctx, v.changeSeq)
+	if err != nil {
+		if ctx.Err() == nil {
+			v.log.Warn("read token changes", "err", err)
+		}
+		v.InvalidateAll()
+		return
+	}
+	if lost {
+		v.InvalidateAll()
+	}
+	for _, id := range ids {
+		v.Invalidate(id)
+	}
+	v.changeSeq = next
 }
 
 // Flush writes the recorded uses now, in one batch.

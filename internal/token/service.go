@@ -246,6 +246,17 @@ func (s *Service) Authenticate(ctx context.Context, presented string) (*Token, e
 	return t, nil
 }
 
+// Changes returns the tokens changed after sequence number after by anyone,
+// this process or another (see Store.TokenChanges).
+func (s *Service) Changes(ctx context.Context, after int64) ([]string, int64, bool, error) {
+	return s.store.TokenChanges(ctx, after)
+}
+
+// LastChange returns the newest change's sequence number.
+func (s *Service) LastChange(ctx context.Context) (int64, error) {
+	return s.store.LastTokenChange(ctx)
+}
+
 // RecordUses stores a batch of last uses.
 func (s *Service) RecordUses(ctx context.Context, uses []Use) error {
 	return s.store.RecordUses(ctx, uses)

@@ -66,6 +66,13 @@ type Store interface {
 	// RecordUses stores the last use of each token in one statement or
 	// transaction; it never moves a lastUse backwards and ignores unknown ids.
 	RecordUses(ctx context.Context, uses []Use) error
+	// TokenChanges returns the ids of tokens whose revocation, scopes,
+	// expiry or existence changed after sequence number after, whoever
+	// changed them, with the number to ask from next; lost reports that
+	// changes after after were pruned, so the caller must forget everything.
+	TokenChanges(ctx context.Context, after int64) (ids []string, next int64, lost bool, err error)
+	// LastTokenChange returns the newest change's sequence number.
+	LastTokenChange(ctx context.Context) (int64, error)
 }
 
 // The errors of a failed authentication (SPEC 2.2). They are shared values so

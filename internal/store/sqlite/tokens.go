@@ -175,3 +175,50 @@ func affected(res sql.Result, err error, what string) error {
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// keepChanges is how many token changes the change log keeps; a reader that
+// falls further behind is told to drop its whole cache.
+const keepChanges = 10000
+
+// TokenChanges returns the ids of tokens changed after sequence number after,
+// the sequence number to ask from next time, and whether changes were lost
+// (pruned) since after, in which case the caller must forget everything.
+func (db *DB) TokenChanges(ctx context.Context, after int64) (ids []string, next int64, lost bool, err error) {
+	next = after
+	var oldest sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT min(seq) FROM token_changes`).Scan(&oldest); err != nil {
+		return nil, after, false, fmt.Errorf("token changes: %w", err)
+	}
+	lost = oldest.Valid && oldest.Int64 > after+1 && after > 0
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, token_id FROM token_changes WHERE seq > ? ORDER BY seq`, after)
+	if err != nil {
+		return nil, after, false, fmt.Errorf("token changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&next, &id); err != nil {
+			return nil, after, false, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, after, false, err
+	}
+	if next/1000 != after/1000 { // now and then, not on every poll
+		if _, err := db.write.ExecContext(ctx, `DELETE FROM token_changes WHERE seq <= ?`, next-keepChanges); err != nil {
+			return nil, after, false, fmt.Errorf("prune token changes: %w", err)
+		}
+	}
+	return ids, next, lost, nil
+}
+
+// LastTokenChange returns the newest change's sequence number, the point from
+// which a fresh cache starts watching.
+func (db *DB) LastTokenChange(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, `SELECT max(seq) FROM token_changes`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("last token change: %w", err)
+	}
+	return n.Int64, nil
+}

@@ -201,4 +201,44 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("after big batch lastUse = %v, want %v", got.LastUse, want)
 		}
 	})
+
+	t.Run("TokenChanges", func(t *testing.T) {
+		s := open(t)
+		start, err := s.LastTokenChange(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := newToken("a", 0, token.Nodekeeper), newToken("b", 1, token.Nodekeeper)
+		mustCreate(t, s, a)
+		mustCreate(t, s, b)
+		name, revoked := "renamed", true
+		// A rename and a last use matter to no cache; revocation, rescoping
+		// and deletion do.
+		steps := []func() error{
+			func() error { return s.UpdateToken(ctx, a.ID, token.Change{Name: &name}) },
+			func() error { return s.RecordUses(ctx, []token.Use{{ID: a.ID, At: base, IP: "::1"}}) },
+			func() error { return s.UpdateToken(ctx, a.ID, token.Change{Revoked: &revoked}) },
+			func() error { return s.UpdateToken(ctx, b.ID, token.Change{Scopes: []token.Scope{token.SettingsRead}}) },
+			func() error { return s.DeleteToken(ctx, a.ID) },
+		}
+		for i, step := range steps {
+			if err := step(); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		}
+		ids, next, lost, err := s.TokenChanges(ctx, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{a.ID, b.ID, a.ID}, ids); diff != "" || lost {
+			t.Errorf("TokenChanges(%d) lost=%v (-want +got):\n%s", start, lost, diff)
+		}
+		if last, _ := s.LastTokenChange(ctx); last != next {
+			t.Errorf("LastTokenChange = %d, TokenChanges next = %d", last, next)
+		}
+		ids, next2, _, err := s.TokenChanges(ctx, next)
+		if err != nil || len(ids) != 0 || next2 != next {
+			t.Errorf("TokenChanges(next) = %v, %d, %v; want nothing new", ids, next2, err)
+		}
+	})
 }

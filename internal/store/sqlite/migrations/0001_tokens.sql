@@ -18,3 +18,19 @@ CREATE TABLE tokens (
 );
 CREATE INDEX tokens_created ON tokens (created DESC, seq DESC);
 CREATE INDEX tokens_user ON tokens (user_id);
+
+-- Every change that matters to verification (revocation, scopes, expiry,
+-- deletion), whoever makes it (this server, another process such as the CLI),
+-- is logged here so that running servers drop their cached verifications.
+CREATE TABLE token_changes (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_id TEXT NOT NULL
+);
+CREATE TRIGGER tokens_changed AFTER UPDATE OF revoked, scopes, expires, hash, environment_id ON tokens
+BEGIN
+    INSERT INTO token_changes (token_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens
+BEGIN
+    INSERT INTO token_changes (token_id) VALUES (OLD.id);
+END;
