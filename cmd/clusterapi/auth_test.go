@@ -142,7 +142,9 @@ func TestCLIChangesReachRunningServer(t *testing.T) {
 	s := startServer(t)
 	admin := s.bootstrap(t, "ClusterTokenManagement")
 	victim := s.mint(t, admin, "victim", "ClusterTokenManagement")
-	use := func(tok string) response { return s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens", token: tok}) }
+	use := func(tok string) response {
+		return s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens", token: tok})
+	}
 	if r := use(victim); r.Status != 200 {
 		t.Fatalf("before: %d", r.Status)
 	}

@@ -31,7 +31,7 @@ func TestTokensLifecycle(t *testing.T) {
 	r := s.do(t, req{method: "POST", path: tokensPath, token: admin, body: map[string]any{
 		"name": name, "scopes": []string{"ServiceProviderAPI", "settings.read"},
 		"expiresIn": map[string]any{"value": 24, "unit": "HOURS"},
-		"id": "ignored", "userId": "ignored", "created": 1, "unknownField": []int{1}}})
+		"id":        "ignored", "userId": "ignored", "created": 1, "unknownField": []int{1}}})
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
