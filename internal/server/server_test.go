@@ -1,0 +1,104 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"clusterapi/internal/auth"
+	"clusterapi/internal/environment"
+	"clusterapi/internal/httpapi"
+	"clusterapi/internal/server"
+	"clusterapi/internal/store/sqlite"
+	"clusterapi/internal/token"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestPanicIsGeneric500 serves a route that panics: the client gets a 500 in
+// the envelope with only the request id; the log gets the detail.
+func TestPanicIsGeneric500(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	tokens := token.NewService(db, token.Options{})
+	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens))
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	mux.HandleFunc("/api/boom", func(http.ResponseWriter, *http.Request) { panic("boom: internal detail") })
+	srv := httptest.NewServer(server.New(server.Config{Logger: log, API: mux, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes}))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/api/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := resp.Header.Get("X-Request-Id")
+	var env struct {
+		Error struct {
+			Code    int
+			Message string
+		}
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("500 body is not the envelope: %s", body)
+	}
+	if resp.StatusCode != 500 || env.Error.Code != 500 || id == "" || !strings.Contains(env.Error.Message, id) {
+		t.Errorf("got %d %s (request id %q)", resp.StatusCode, body, id)
+	}
+	if strings.Contains(string(body), "boom") {
+		t.Errorf("500 body leaks the detail: %s", body)
+	}
+	if l := logs.String(); !strings.Contains(l, "boom: internal detail") || !strings.Contains(l, id) {
+		t.Errorf("log lacks the detail or the request id:\n%s", l)
+	}
+
+	// The server survives and answers the next request.
+	resp, err = http.Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz after panic: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// A declared body over the limit is refused before it is read.
+	req, _ := http.NewRequest("POST", srv.URL+"/api/cluster/v2/tokens", strings.NewReader("{}"))
+	req.ContentLength = httpapi.MaxBodyBytes + 1
+	req.Body = io.NopCloser(io.MultiReader(strings.NewReader("{"), bytes.NewReader(make([]byte, httpapi.MaxBodyBytes))))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 && resp.StatusCode != 413 {
+		t.Errorf("oversized body: %d", resp.StatusCode)
+	}
+}
