@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -75,17 +74,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		if fs.NArg() == 0 {
 			return pos, nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if !strings.HasPrefix(args[0], "-") {
-			continue
-		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 }
