@@ -209,7 +209,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
 	short := r.json(t)["token"].(string)
-	*s.secrets = append(*s.secrets, short)
+	s.remember(short)
 	meta := s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + short[:31], token: admin}).json(t)
 	created, expires := int64(meta["created"].(float64)), int64(meta["expires"].(float64))
 	if expires-created != 1500 {
@@ -237,7 +237,7 @@ func TestLastUse(t *testing.T) {
 	}
 	s.Stop(t) // flushes the batch
 	s2 := startServerOn(t, s.Store)
-	*s2.secrets = append(*s2.secrets, admin, other)
+	s2.remember(admin, other)
 	meta := s2.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + other[:31], token: admin}).json(t)
 	lastUse, ok := meta["lastUse"].(float64)
 	if !ok || int64(lastUse) < before-5000 || int64(lastUse) > time.Now().UnixMilli() {

@@ -40,9 +40,18 @@ type testServer struct {
 	Store string // the --store value
 	Log   *syncBuffer
 
-	stop    context.CancelFunc
-	done    chan error
-	secrets *[]string // every token minted in the test, to scan logs for
+	stop context.CancelFunc
+	done chan error
+
+	mu      sync.Mutex
+	secrets []string // every token minted in the test, to scan logs for
+}
+
+// remember notes a minted token, so the log check can look for it.
+func (s *testServer) remember(toks ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.secrets = append(s.secrets, toks...)
 }
 
 var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
@@ -58,7 +67,7 @@ func startServer(t *testing.T) *testServer {
 func startServerOn(t *testing.T, store string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1), secrets: new([]string)}
+	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", store},
 			func(string) string { return "" }, io.Discard, s.Log)
@@ -121,7 +130,9 @@ func (s *testServer) Stop(t *testing.T) {
 func (s *testServer) assertNoSecretsLogged(t *testing.T) {
 	t.Helper()
 	logs := s.Log.String()
-	for _, sec := range *s.secrets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sec := range s.secrets {
 		if strings.Contains(logs, sec) || strings.Contains(logs, sec[32:]) {
 			t.Errorf("the log contains a token secret")
 		}
@@ -151,7 +162,7 @@ func (s *testServer) bootstrap(t *testing.T, scopes ...string) string {
 		t.Fatalf("token create: %v", err)
 	}
 	tok := strings.TrimSpace(out)
-	*s.secrets = append(*s.secrets, tok)
+	s.remember(tok)
 	return tok
 }
 
@@ -266,6 +277,6 @@ func (s *testServer) mint(t *testing.T, auth, name string, scopes ...string) str
 		t.Fatalf("create token %q: %d %s", name, r.Status, r.Body)
 	}
 	tok, _ := r.json(t)["token"].(string)
-	*s.secrets = append(*s.secrets, tok)
+	s.remember(tok)
 	return tok
 }

@@ -36,7 +36,7 @@ func TestTokensLifecycle(t *testing.T) {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
 	tok := r.json(t)["token"].(string)
-	*s.secrets = append(*s.secrets, tok)
+	s.remember(tok)
 	id := tok[:31]
 	if got := r.Header.Get("Location"); got != tokensPath+"/"+id {
 		t.Errorf("Location = %q", got)
@@ -130,14 +130,14 @@ func TestTokensLifecycle(t *testing.T) {
 	if r.Status != 201 || !strings.HasPrefix(string(r.Body), "dt0c01.") || len(r.Body) != 96 {
 		t.Errorf("text/plain create: %d %q", r.Status, r.Body)
 	}
-	*s.secrets = append(*s.secrets, string(r.Body))
+	s.remember(string(r.Body))
 	r = s.do(t, req{method: "POST", path: tokensPath, token: admin,
 		header: map[string]string{"Accept": "application/json; charset=utf-8,text/csv; header=present,text/plain"},
 		body:   map[string]any{"name": "multi", "scopes": []string{"Nodekeeper"}}})
 	if r.Status != 201 || r.json(t)["token"] == nil {
 		t.Errorf("multi-accept create: %d %s", r.Status, r.Body)
 	} else {
-		*s.secrets = append(*s.secrets, r.json(t)["token"].(string))
+		s.remember(r.json(t)["token"].(string))
 	}
 
 	// Delete, then it is gone.
