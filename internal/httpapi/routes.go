@@ -16,5 +16,11 @@ func (a *API) routes() {
 
 	// Environments API (SPEC 4).
 	// -- environments routes start --
+	a.handle("GET "+environmentsPath, a.listEnvironments, token.ServiceProviderAPI)
+	a.handle("POST "+environmentsPath, a.createEnvironment, token.ServiceProviderAPI)
+	a.handle("GET "+environmentsPath+"/{id}", a.getEnvironment, token.ServiceProviderAPI)
+	a.handle("PUT "+environmentsPath+"/{id}", a.putEnvironment, token.ServiceProviderAPI)
+	a.handle("DELETE "+environmentsPath+"/{id}", a.deleteEnvironment, token.ServiceProviderAPI)
+	a.handle("POST "+environmentsPath+"/{id}/tokenManagementToken", a.createTokenManagementToken, token.EnvironmentTokenManagement)
 	// -- environments routes end --
 }
