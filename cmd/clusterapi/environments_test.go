@@ -1,0 +1,235 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const envsPath = "/api/cluster/v2/environments"
+
+// TestEnvironmentsWalkthrough follows what a provisioning script does:
+// create with a token, read, disable, delete.
+func TestEnvironmentsWalkthrough(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement", "ServiceProviderAPI")
+
+	r := s.do(t, req{method: "POST", path: envsPath + "?createToken=true", token: admin, body: map[string]any{
+		"name": "customer-a", "tags": []string{"gold", "eu"}, "trial": true,
+		"storage": map[string]any{"realUserMonitoringRetention": map[string]any{"maxLimitInDays": 35}},
+		"quotas":  map[string]any{"hostUnits": map[string]any{"maxLimit": 120}},
+	}})
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	created := r.json(t)
+	id, _ := created["id"].(string)
+	bound, _ := created["tokenManagementToken"].(string)
+	s.remember(bound)
+	if id == "" || bound == "" || created["name"] != "customer-a" {
+		t.Fatalf("create answer %v", created)
+	}
+	if got := r.Header.Get("Location"); got != envsPath+"/"+id {
+		t.Errorf("Location = %q", got)
+	}
+
+	// The bound token belongs to the environment: its metadata says so
+	// through lookup, and cluster routes refuse it.
+	meta := s.do(t, req{method: "POST", path: tokensPath + "/lookup", token: admin, body: map[string]any{"token": bound}}).json(t)
+	if diff := cmp.Diff([]any{"apiTokens.read", "apiTokens.write", "TenantTokenManagement"}, meta["scopes"]); diff != "" || meta["userId"] != "admin" {
+		t.Errorf("bound token metadata %v (-want +got scopes):\n%s", meta, diff)
+	}
+	if r := s.do(t, req{method: "GET", path: envsPath, token: bound}); r.Status != 401 {
+		t.Errorf("bound token on a cluster route: %d %s", r.Status, r.Body)
+	}
+
+	// Read back with both include flags; PUT the same body back: no drift.
+	get := func() map[string]any {
+		t.Helper()
+		r := s.do(t, req{method: "GET", path: envsPath + "/" + id + "?includeConsumptionInfo=true&includeStorageInfo=true", token: admin})
+		if r.Status != 200 {
+			t.Fatalf("get: %d %s", r.Status, r.Body)
+		}
+		return r.json(t)
+	}
+	first := get()
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z", first["creationDate"].(string)); err != nil {
+		t.Errorf("creationDate %v: %v", first["creationDate"], err)
+	}
+	hu := first["quotas"].(map[string]any)["hostUnits"].(map[string]any)
+	rum := first["storage"].(map[string]any)["realUserMonitoringRetention"].(map[string]any)
+	if hu["maxLimit"] != 120.0 || rum["maxLimitInDays"] != 35.0 {
+		t.Errorf("limits read back as %v and %v", hu, rum)
+	}
+	if r := s.do(t, req{method: "PUT", path: envsPath + "/" + id, token: admin, body: first}); r.Status != 204 {
+		t.Fatalf("put back: %d %s", r.Status, r.Body)
+	}
+	if diff := cmp.Diff(first, get()); diff != "" {
+		t.Errorf("GET-PUT-GET drifted (-first +second):\n%s", diff)
+	}
+	without := s.do(t, req{method: "GET", path: envsPath + "/" + id, token: admin}).json(t)
+	if _, ok := without["quotas"]; ok {
+		t.Errorf("quotas returned without includeConsumptionInfo")
+	}
+
+	// Deleting an enabled environment is refused and deletes nothing.
+	if r := s.do(t, req{method: "DELETE", path: envsPath + "/" + id, token: admin}); r.Status != 400 {
+		t.Errorf("delete enabled: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(t, req{method: "PUT", path: envsPath + "/" + id, token: admin, body: map[string]any{"state": "DISABLED"}}); r.Status != 204 {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	after := get()
+	if after["state"] != "DISABLED" || after["name"] != "customer-a" || fmt.Sprint(after["tags"]) != "[gold eu]" {
+		t.Errorf("partial PUT did not merge: %v", after)
+	}
+	if r := s.do(t, req{method: "DELETE", path: envsPath + "/" + id, token: admin}); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if r := s.do(t, req{method: "GET", path: envsPath + "/" + id, token: admin}); r.Status != 404 {
+		t.Errorf("get after delete: %d", r.Status)
+	}
+
+	// PUT on a new id creates (201, short form).
+	r = s.do(t, req{method: "PUT", path: envsPath + "/my-env_1", token: admin, body: map[string]any{"name": "mine"}})
+	if r.Status != 201 || r.json(t)["id"] != "my-env_1" {
+		t.Errorf("PUT create: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEnvironmentTokenManagementToken mints environment tokens with a token
+// that holds only EnvironmentTokenManagement, whose life is capped at 24 h.
+func TestEnvironmentTokenManagementToken(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement", "ServiceProviderAPI")
+	capped := func(body map[string]any) (string, int64) {
+		t.Helper()
+		r := s.do(t, req{method: "POST", path: tokensPath, token: admin, body: body})
+		if r.Status != 201 {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		tok := r.json(t)["token"].(string)
+		s.remember(tok)
+		m := s.do(t, req{method: "GET", path: tokensPath + "/" + tok[:31], token: admin}).json(t)
+		exp, _ := m["expires"].(float64)
+		return tok, int64(exp) - int64(m["created"].(float64))
+	}
+	etm, life := capped(map[string]any{"name": "etm", "scopes": []string{"EnvironmentTokenManagement"}})
+	if life != 24*3600*1000 {
+		t.Errorf("EnvironmentTokenManagement token without expiresIn lives %d ms, want 24 h", life)
+	}
+	if _, life := capped(map[string]any{"name": "etm2", "scopes": []string{"EnvironmentTokenManagement"},
+		"expiresIn": map[string]any{"value": 48, "unit": "HOURS"}}); life != 24*3600*1000 {
+		t.Errorf("48 h EnvironmentTokenManagement token lives %d ms, want 24 h", life)
+	}
+	if _, life := capped(map[string]any{"name": "etm3", "scopes": []string{"EnvironmentTokenManagement"},
+		"expiresIn": map[string]any{"value": 2, "unit": "HOURS"}}); life != 2*3600*1000 {
+		t.Errorf("2 h EnvironmentTokenManagement token lives %d ms", life)
+	}
+
+	var ids []string
+	for _, name := range []string{"a", "b"} {
+		r := s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{"name": name}})
+		if r.Status != 201 {
+			t.Fatalf("create env: %d %s", r.Status, r.Body)
+		}
+		ids = append(ids, r.json(t)["id"].(string))
+	}
+	for _, id := range ids {
+		r := s.do(t, req{method: "POST", path: envsPath + "/" + id + "/tokenManagementToken", token: etm,
+			body: map[string]any{"name": "for " + id}})
+		if r.Status != 201 {
+			t.Fatalf("tokenManagementToken: %d %s", r.Status, r.Body)
+		}
+		tok := r.json(t)["token"].(string)
+		s.remember(tok)
+		// The minting token may not read environments or tokens itself.
+		if r := s.do(t, req{method: "GET", path: envsPath, token: etm}); r.Status != 403 {
+			t.Errorf("EnvironmentTokenManagement token listing environments: %d", r.Status)
+		}
+		// A cluster token-management script looks the new token up and deletes it.
+		m := s.do(t, req{method: "POST", path: tokensPath + "/lookup", token: admin, body: map[string]any{"token": tok}}).json(t)
+		if m["name"] != "for "+id {
+			t.Errorf("lookup of minted token: %v", m)
+		}
+		if r := s.do(t, req{method: "DELETE", path: tokensPath + "/" + tok[:31], token: admin}); r.Status != 204 {
+			t.Errorf("delete minted token: %d", r.Status)
+		}
+	}
+	if r := s.do(t, req{method: "POST", path: envsPath + "/nope/tokenManagementToken", token: etm, body: map[string]any{"name": "x"}}); r.Status != 404 {
+		t.Errorf("tokenManagementToken for unknown environment: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEnvironmentsPagingUnderWrites walks 260 environments page by page while
+// other environments are created: every environment that existed before the
+// walk is seen exactly once.
+func TestEnvironmentsPagingUnderWrites(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ServiceProviderAPI")
+	before := map[string]bool{}
+	for i := range 260 {
+		r := s.do(t, req{method: "PUT", path: fmt.Sprintf("%s/env-%03d", envsPath, i), token: admin,
+			body: map[string]any{"name": fmt.Sprintf("Env %03d", i)}})
+		if r.Status != 201 {
+			t.Fatalf("create %d: %d %s", i, r.Status, r.Body)
+		}
+		before[fmt.Sprintf("env-%03d", i)] = true
+	}
+	for _, sort := range []string{"name", "-name", "creationDate", "-creationDate"} {
+		t.Run(sort, func(t *testing.T) {
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var n atomic.Int64
+			wg.Go(func() { // a concurrent writer
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					i := n.Add(1)
+					s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{"name": fmt.Sprintf("%s new %d", sort, i)}})
+				}
+			})
+			seen := map[string]int{}
+			path := envsPath + "?pageSize=25&sort=" + url.QueryEscape(sort)
+			pages := 0
+			for path != "" {
+				r := s.do(t, req{method: "GET", path: path, token: admin})
+				if r.Status != 200 {
+					t.Fatalf("page %d: %d %s", pages, r.Status, r.Body)
+				}
+				body := r.json(t)
+				for _, e := range body["environments"].([]any) {
+					seen[e.(map[string]any)["id"].(string)]++
+				}
+				path = ""
+				if key, ok := body["nextPageKey"].(string); ok && key != "" {
+					path = envsPath + "?nextPageKey=" + url.QueryEscape(key)
+				}
+				pages++
+			}
+			close(stop)
+			wg.Wait()
+			for id := range before {
+				if seen[id] != 1 {
+					t.Errorf("%s seen %d times", id, seen[id])
+				}
+			}
+			for id, c := range seen {
+				if c > 1 {
+					t.Errorf("%s seen %d times", id, c)
+				}
+			}
+			if pages < 11 || n.Load() < 2 {
+				t.Errorf("%d pages with %d concurrent creates: the walk did not overlap writes", pages, n.Load())
+			}
+		})
+	}
+}
