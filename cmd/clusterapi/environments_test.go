@@ -94,6 +94,10 @@ func TestEnvironmentsWalkthrough(t *testing.T) {
 	if r := s.do(t, req{method: "GET", path: envsPath + "/" + id, token: admin}); r.Status != 404 {
 		t.Errorf("get after delete: %d", r.Status)
 	}
+	// Its bound token went with it.
+	if r := s.do(t, req{method: "POST", path: tokensPath + "/lookup", token: admin, body: map[string]any{"token": bound}}); r.Status != 404 {
+		t.Errorf("bound token after its environment was deleted: %d %s", r.Status, r.Body)
+	}
 
 	// PUT on a new id creates (201, short form).
 	r = s.do(t, req{method: "PUT", path: envsPath + "/my-env_1", token: admin, body: map[string]any{"name": "mine"}})

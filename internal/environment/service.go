@@ -197,6 +197,14 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if e.State != Disabled {
 		return errNotDisabled
 	}
+	// Tokens bound to the environment go first: should the environment's
+	// deletion then fail, it is still there, disabled, and nothing is lost
+	// that a client could use.
+	if s.tokens != nil {
+		if err := s.tokens.DeleteBound(ctx, id); err != nil {
+			return err
+		}
+	}
 	if err := s.store.DeleteEnvironment(ctx, id); err != nil {
 		if errs.Is(err, errs.NotFound) {
 			return notFound(id)

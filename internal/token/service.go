@@ -201,6 +201,20 @@ func (s *Service) Delete(ctx context.Context, a Actor, ref string) error {
 	return nil
 }
 
+// DeleteBound removes every token bound to environment envID, for when the
+// environment goes: a later environment with the same id must not inherit
+// them.
+func (s *Service) DeleteBound(ctx context.Context, envID string) error {
+	ids, err := s.store.DeleteEnvironmentTokens(ctx, envID)
+	for _, id := range ids {
+		s.changed(id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete tokens of environment %s: %w", envID, err)
+	}
+	return nil
+}
+
 // Lookup returns the token whose full text is presented. A token may always
 // look itself up; looking up another needs ClusterTokenManagement. Unknown,
 // malformed and wrong-secret tokens all give the same NotFound.

@@ -63,6 +63,9 @@ type Store interface {
 	FindTokens(ctx context.Context, f Filter) ([]*Token, error)
 	UpdateToken(ctx context.Context, id string, c Change) error
 	DeleteToken(ctx context.Context, id string) error
+	// DeleteEnvironmentTokens removes every token bound to environment envID
+	// and returns their ids.
+	DeleteEnvironmentTokens(ctx context.Context, envID string) ([]string, error)
 	// RecordUses stores the last use of each token in one statement or
 	// transaction; it never moves a lastUse backwards and ignores unknown ids.
 	RecordUses(ctx context.Context, uses []Use) error

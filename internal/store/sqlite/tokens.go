@@ -137,6 +137,24 @@ func (db *DB) DeleteToken(ctx context.Context, id string) error {
 	return affected(res, err, "token")
 }
 
+// DeleteEnvironmentTokens removes the tokens bound to environment envID.
+func (db *DB) DeleteEnvironmentTokens(ctx context.Context, envID string) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx, `DELETE FROM tokens WHERE environment_id = ? RETURNING id`, envID)
+	if err != nil {
+		return nil, formatError(err, "token")
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // RecordUses stores a batch of last uses in one statement per chunk of rows,
 // never moving a last use backwards.
 func (db *DB) RecordUses(ctx context.Context, uses []token.Use) error {

@@ -113,6 +113,30 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("DeleteEnvironmentTokens", func(t *testing.T) {
+		s := open(t)
+		a, b, c := newToken("a", 0, token.APITokensRead), newToken("b", 1, token.APITokensRead), newToken("c", 2, token.Nodekeeper)
+		a.EnvironmentID, b.EnvironmentID = "env-1", "env-2"
+		for _, tok := range []*token.Token{a, b, c} {
+			mustCreate(t, s, tok)
+		}
+		ids, err := s.DeleteEnvironmentTokens(ctx, "env-1")
+		if err != nil || len(ids) != 1 || ids[0] != a.ID {
+			t.Fatalf("DeleteEnvironmentTokens(env-1) = %v, %v; want [%s]", ids, err, a.ID)
+		}
+		if _, err := s.FindToken(ctx, a.ID); !errs.Is(err, errs.NotFound) {
+			t.Errorf("bound token still there: %v", err)
+		}
+		for _, tok := range []*token.Token{b, c} {
+			if _, err := s.FindToken(ctx, tok.ID); err != nil {
+				t.Errorf("other token %s gone: %v", tok.Name, err)
+			}
+		}
+		if ids, err := s.DeleteEnvironmentTokens(ctx, "none"); err != nil || len(ids) != 0 {
+			t.Errorf("DeleteEnvironmentTokens(none) = %v, %v", ids, err)
+		}
+	})
+
 	t.Run("FindTokens", func(t *testing.T) {
 		s := open(t)
 		a := newToken("a", 1, token.ClusterTokenManagement, token.ServiceProviderAPI)

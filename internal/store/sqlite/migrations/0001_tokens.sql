@@ -18,6 +18,7 @@ CREATE TABLE tokens (
 );
 CREATE INDEX tokens_created ON tokens (created DESC, seq DESC);
 CREATE INDEX tokens_user ON tokens (user_id);
+CREATE INDEX tokens_environment ON tokens (environment_id) WHERE environment_id IS NOT NULL;
 
 -- Every change that matters to verification (revocation, scopes, expiry,
 -- deletion), whoever makes it (this server, another process such as the CLI),
