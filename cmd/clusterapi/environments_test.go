@@ -237,3 +237,41 @@ func TestEnvironmentsPagingUnderWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvironmentsConcurrentPartialPuts sends partial PUTs that each set a
+// different limit, all at once: none may be lost to another's merge.
+func TestEnvironmentsConcurrentPartialPuts(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ServiceProviderAPI")
+	if r := s.do(t, req{method: "PUT", path: envsPath + "/merge", token: admin, body: map[string]any{"name": "merge"}}); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	quotas := map[string]map[string]any{
+		"hostUnits": {"maxLimit": 11}, "customMetrics": {"maxLimit": 12},
+		"demUnits": {"monthlyLimit": 13}, "syntheticMonitors": {"monthlyLimit": 14},
+		"davisDataUnits": {"monthlyLimit": 15}, "logMonitoring": {"monthlyLimit": 16},
+		"userSessions": {"totalMonthlyLimit": 17},
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for name, q := range quotas {
+			wg.Go(func() {
+				r := s.do(t, req{method: "PUT", path: envsPath + "/merge", token: admin,
+					body: map[string]any{"quotas": map[string]any{name: q}, "tags": []string{fmt.Sprint(round)}}})
+				if r.Status != 204 {
+					t.Errorf("PUT %s: %d %s", name, r.Status, r.Body)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	got := s.do(t, req{method: "GET", path: envsPath + "/merge?includeConsumptionInfo=true", token: admin}).json(t)
+	q := got["quotas"].(map[string]any)
+	for name, want := range quotas {
+		for field, v := range want {
+			if q[name].(map[string]any)[field] != float64(v.(int)) {
+				t.Errorf("quotas.%s.%s = %v, want %v: a concurrent PUT was lost", name, field, q[name].(map[string]any)[field], v)
+			}
+		}
+	}
+}

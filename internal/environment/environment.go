@@ -33,6 +33,9 @@ type Environment struct {
 	Created time.Time // millisecond precision, UTC
 	Quotas  Quotas
 	Storage Storage
+	// Revision is the stored record's version: updates and deletes carry
+	// the revision they read, and fail with Conflict if it has moved on.
+	Revision int64
 }
 
 // The limit types below hold operator-configured limits only: usage figures
@@ -173,8 +176,11 @@ type Store interface {
 	// in q.Sort order after q.After, and the number of environments matching
 	// q.Filter in all (regardless of q.After and q.Limit).
 	FindEnvironments(ctx context.Context, q Query) ([]*Environment, int, error)
-	// UpdateEnvironment replaces the stored record with e's id by e; the
-	// creation time is never changed.
+	// UpdateEnvironment replaces the stored record with e's id by e if its
+	// revision is still e.Revision (else Conflict), and bumps e.Revision;
+	// the creation time is never changed.
 	UpdateEnvironment(ctx context.Context, e *Environment) error
-	DeleteEnvironment(ctx context.Context, id string) error
+	// DeleteEnvironment removes the environment if its revision is still
+	// revision (else Conflict).
+	DeleteEnvironment(ctx context.Context, id string, revision int64) error
 }

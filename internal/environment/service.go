@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"time"
 
 	"clusterapi/internal/errs"
@@ -114,9 +115,14 @@ func (s *Service) Put(ctx context.Context, a token.Actor, id string, in Input, c
 	if err := vs.err(); err != nil {
 		return nil, err
 	}
-	// Two tries: a concurrent PUT may create the environment between our
-	// lookup and our create, and then this PUT becomes an update.
-	for range 2 {
+	// Several tries: a concurrent PUT may create the environment between our
+	// lookup and our create (then this PUT becomes an update), or change it
+	// between our read and our write (then we merge again, after a short
+	// random pause so that racing writers spread out).
+	for try := range maxTries {
+		if try > 0 {
+			backoff(try)
+		}
 		old, err := s.store.FindEnvironment(ctx, id)
 		switch {
 		case errs.Is(err, errs.NotFound):
@@ -138,8 +144,8 @@ func (s *Service) Put(ctx context.Context, a token.Actor, id string, in Input, c
 			return nil, err
 		}
 		if err := s.store.UpdateEnvironment(ctx, old); err != nil {
-			if errs.Is(err, errs.NotFound) {
-				continue // deleted meanwhile: create it
+			if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Conflict) {
+				continue // deleted or changed meanwhile: start again
 			}
 			return nil, fmt.Errorf("update environment %s: %w", id, err)
 		}
@@ -188,30 +194,51 @@ func (s *Service) create(ctx context.Context, a token.Actor, id string, in Input
 	return r, nil
 }
 
+// maxTries bounds the optimistic read-merge-write loops; past it the client
+// gets a 409 and may try again.
+const maxTries = 20
+
+// backoff pauses before retry number try, up to a millisecond per try.
+func backoff(try int) {
+	time.Sleep(time.Duration(mrand.Int64N(int64(try) * int64(time.Millisecond))))
+}
+
 // Delete removes the environment with the given id, which must be DISABLED.
+// The environment is deleted only if it has not changed since its state was
+// checked, so a concurrent re-enable wins.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	e, err := s.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	if e.State != Disabled {
-		return errNotDisabled
-	}
-	// Tokens bound to the environment go first: should the environment's
-	// deletion then fail, it is still there, disabled, and nothing is lost
-	// that a client could use.
-	if s.tokens != nil {
-		if err := s.tokens.DeleteBound(ctx, id); err != nil {
+	for try := range maxTries {
+		if try > 0 {
+			backoff(try)
+		}
+		e, err := s.Get(ctx, id)
+		if err != nil {
 			return err
 		}
-	}
-	if err := s.store.DeleteEnvironment(ctx, id); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return notFound(id)
+		if e.State != Disabled {
+			return errNotDisabled
 		}
-		return fmt.Errorf("delete environment %s: %w", id, err)
+		// Tokens bound to the environment go first: should the environment's
+		// deletion then fail, it is still there, disabled, and nothing is lost
+		// that a client could use.
+		if s.tokens != nil {
+			if err := s.tokens.DeleteBound(ctx, id); err != nil {
+				return err
+			}
+		}
+		err = s.store.DeleteEnvironment(ctx, id, e.Revision)
+		switch {
+		case err == nil:
+			return nil
+		case errs.Is(err, errs.Conflict):
+			continue // changed meanwhile: check its state again
+		case errs.Is(err, errs.NotFound):
+			return notFound(id)
+		default:
+			return fmt.Errorf("delete environment %s: %w", id, err)
+		}
 	}
-	return nil
+	return errs.E(errs.Conflict, fmt.Sprintf("Environment %s changed concurrently; try again.", id))
 }
 
 // CreateToken mints a token-management token for the environment with the

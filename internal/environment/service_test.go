@@ -214,6 +214,7 @@ func TestPut(t *testing.T) {
 		Storage: environment.Storage{
 			ServiceRequestLevelRetention: &environment.Retention{MaxLimitInDays: ptr[int64](30)},
 		},
+		Revision: 1,
 	}
 	got, err := f.envs.Get(ctx, "new-env")
 	if err != nil {

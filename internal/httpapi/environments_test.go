@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -385,6 +386,7 @@ func TestEnvironmentList(t *testing.T) {
 	for _, n := range []string{"delta", "Alpha", "charlie", "Bravo", "echo"} {
 		body := `{"name":"` + n + `","tags":["all"],"quotas":{"hostUnits":{"maxLimit":7}}}`
 		wantStatus(t, "POST "+n, a.do(t, "POST", envs, body), http.StatusCreated)
+		time.Sleep(2 * time.Millisecond) // distinct creation times: ties would order by random id
 	}
 	type page struct {
 		TotalCount   int

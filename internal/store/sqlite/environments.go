@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"clusterapi/internal/environment"
+	"clusterapi/internal/errs"
 )
 
 var _ environment.Store = (*DB)(nil)
 
-const environmentColumns = `id, name, trial, state, tags, created, quotas, storage`
+const environmentColumns = `id, name, trial, state, tags, created, quotas, storage, revision`
 
 // environmentRow is an environment in its stored form.
 type environmentRow struct {
@@ -46,7 +47,7 @@ func scanEnvironment(row scanner) (*environment.Environment, error) {
 		created int64
 		r       environmentRow
 	)
-	if err := row.Scan(&e.ID, &e.Name, &e.Trial, &state, &r.tags, &created, &r.quotas, &r.storage); err != nil {
+	if err := row.Scan(&e.ID, &e.Name, &e.Trial, &state, &r.tags, &created, &r.quotas, &r.storage, &e.Revision); err != nil {
 		return nil, err
 	}
 	e.State = environment.State(state)
@@ -77,8 +78,8 @@ func (db *DB) CreateEnvironment(ctx context.Context, e *environment.Environment)
 		return err
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO environments (`+environmentColumns+`, name_fold) VALUES (?,?,?,?,?,?,?,?,?)`,
-		e.ID, e.Name, e.Trial, string(e.State), r.tags, e.Created.UnixMilli(), r.quotas, r.storage, environment.Fold(e.Name))
+	_, err = tx.ExecContext(ctx, `INSERT INTO environments (`+environmentColumns+`, name_fold) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		e.ID, e.Name, e.Trial, string(e.State), r.tags, e.Created.UnixMilli(), r.quotas, r.storage, e.Revision, environment.Fold(e.Name))
 	if err != nil {
 		return formatError(err, "environment")
 	}
@@ -201,7 +202,8 @@ func prefixed(p, columns string) string {
 }
 
 // UpdateEnvironment replaces the stored environment with e's id by e, except
-// for its creation time.
+// for its creation time, if its revision is still e.Revision; it then bumps
+// e.Revision.
 func (db *DB) UpdateEnvironment(ctx context.Context, e *environment.Environment) error {
 	r, err := encodeEnvironment(e)
 	if err != nil {
@@ -213,9 +215,9 @@ func (db *DB) UpdateEnvironment(ctx context.Context, e *environment.Environment)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE environments SET name = ?, name_fold = ?, trial = ?, state = ?, tags = ?,
-		quotas = ?, storage = ? WHERE id = ?`,
-		e.Name, environment.Fold(e.Name), e.Trial, string(e.State), r.tags, r.quotas, r.storage, e.ID)
-	if err := affected(res, err, "environment"); err != nil {
+		quotas = ?, storage = ?, revision = revision + 1 WHERE id = ? AND revision = ?`,
+		e.Name, environment.Fold(e.Name), e.Trial, string(e.State), r.tags, r.quotas, r.storage, e.ID, e.Revision)
+	if err := revisionAffected(ctx, tx, res, err, e.ID); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM environment_tags WHERE environment_id = ?`, e.ID); err != nil {
@@ -224,11 +226,35 @@ func (db *DB) UpdateEnvironment(ctx context.Context, e *environment.Environment)
 	if err := insertTags(ctx, tx, e.ID, e.Tags); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	e.Revision++
+	return nil
 }
 
-// DeleteEnvironment removes the environment with the given id.
-func (db *DB) DeleteEnvironment(ctx context.Context, id string) error {
+// revisionAffected tells a missing environment (NotFound) from one changed
+// since it was read (Conflict) when a guarded statement changed no row.
+func revisionAffected(ctx context.Context, tx *sql.Tx, res sql.Result, err error, id string) error {
+	if err != nil {
+		return formatError(err, "environment")
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM environments WHERE id = ?`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.E(errs.NotFound, "environment not found")
+	}
+	return errs.E(errs.Conflict, "environment changed concurrently")
+}
+
+// DeleteEnvironment removes the environment with the given id if its
+// revision is still revision.
+func (db *DB) DeleteEnvironment(ctx context.Context, id string, revision int64) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -238,8 +264,8 @@ func (db *DB) DeleteEnvironment(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM environment_tags WHERE environment_id = ?`, id); err != nil {
 		return fmt.Errorf("delete tags of environment %s: %w", id, err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM environments WHERE id = ?`, id)
-	if err := affected(res, err, "environment"); err != nil {
+	res, err := tx.ExecContext(ctx, `DELETE FROM environments WHERE id = ? AND revision = ?`, id, revision)
+	if err := revisionAffected(ctx, tx, res, err, id); err != nil {
 		return err
 	}
 	return tx.Commit()

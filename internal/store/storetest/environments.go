@@ -94,7 +94,7 @@ func testEnvironments(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.UpdateEnvironment(ctx, newEnvironment("nope", "x", 0)); !errs.Is(err, errs.NotFound) {
 			t.Errorf("UpdateEnvironment(unknown) = %v, want NotFound", err)
 		}
-		if err := s.DeleteEnvironment(ctx, "nope"); !errs.Is(err, errs.NotFound) {
+		if err := s.DeleteEnvironment(ctx, "nope", 0); !errs.Is(err, errs.NotFound) {
 			t.Errorf("DeleteEnvironment(unknown) = %v, want NotFound", err)
 		}
 	})
@@ -130,12 +130,28 @@ func testEnvironments(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.UpdateEnvironment(ctx, &change); err != nil {
 			t.Fatalf("UpdateEnvironment = %v", err)
 		}
+		if change.Revision != 1 {
+			t.Errorf("after UpdateEnvironment the record's Revision = %d, want 1", change.Revision)
+		}
 		got, err := s.FindEnvironment(ctx, "env")
 		if err != nil {
 			t.Fatal(err)
 		}
+		want.Revision = 1
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("after UpdateEnvironment (-want +got):\n%s", diff)
+		}
+		// A write based on a stale read is refused and changes nothing.
+		stale := *want
+		stale.Revision, stale.Name = 0, "Stale"
+		if err := s.UpdateEnvironment(ctx, &stale); !errs.Is(err, errs.Conflict) {
+			t.Errorf("UpdateEnvironment(stale revision) = %v, want Conflict", err)
+		}
+		if err := s.DeleteEnvironment(ctx, "env", 0); !errs.Is(err, errs.Conflict) {
+			t.Errorf("DeleteEnvironment(stale revision) = %v, want Conflict", err)
+		}
+		if got, _ := s.FindEnvironment(ctx, "env"); got == nil || got.Name != "After" {
+			t.Errorf("stale writes changed the record: %+v", got)
 		}
 		// Filters see the new name and tags, not the old ones.
 		for _, tt := range []struct {
@@ -158,7 +174,7 @@ func testEnvironments(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Delete", func(t *testing.T) {
 		s := open(t)
 		mustCreateEnvironment(t, s, newEnvironment("gone", "Gone", 0, "t"))
-		if err := s.DeleteEnvironment(ctx, "gone"); err != nil {
+		if err := s.DeleteEnvironment(ctx, "gone", 0); err != nil {
 			t.Fatalf("DeleteEnvironment = %v", err)
 		}
 		if _, err := s.FindEnvironment(ctx, "gone"); !errs.Is(err, errs.NotFound) {
@@ -295,7 +311,7 @@ func testEnvironments(t *testing.T, open func(t *testing.T) Store) {
 					mustCreateEnvironment(t, s, newEnvironment(fmt.Sprintf("n%02da", page), "env 00 new", 0))
 					mustCreateEnvironment(t, s, newEnvironment(fmt.Sprintf("n%02db", page), "env 99 new", 99))
 					if page < len(doomed) {
-						if err := s.DeleteEnvironment(ctx, doomed[len(doomed)-1-page]); err != nil {
+						if err := s.DeleteEnvironment(ctx, doomed[len(doomed)-1-page], 0); err != nil {
 							t.Fatalf("DeleteEnvironment = %v", err)
 						}
 					}

@@ -13,7 +13,10 @@ CREATE TABLE environments (
     tags      TEXT NOT NULL DEFAULT '[]',
     created   INTEGER NOT NULL,
     quotas    TEXT NOT NULL DEFAULT '{}',
-    storage   TEXT NOT NULL DEFAULT '{}'
+    storage   TEXT NOT NULL DEFAULT '{}',
+    -- revision is bumped by every update; updates and deletes name the
+    -- revision they read, so concurrent read-modify-writes cannot lose one.
+    revision  INTEGER NOT NULL DEFAULT 0
 );
 -- One index per sort order, with id as the tie-breaker that keyset paging
 -- resumes from.
