@@ -243,12 +243,17 @@ func TestTokensBadInput(t *testing.T) {
 		{"duplicate scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{"Nodekeeper", "settings.read", "Nodekeeper"}}, 400, "scopes[2]", ""},
 		{"empty scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{""}}, 400, "scopes[0]", ""},
 		{"scopes not array", "POST", tokensPath, map[string]any{"name": "x", "scopes": "Nodekeeper"}, 400, "scopes", ""},
-		{"scope not string", "POST", tokensPath, map[string]any{"name": "x", "scopes": []any{1}}, 400, "", ""},
+		{"scope not string", "POST", tokensPath, map[string]any{"name": "x", "scopes": []any{"Nodekeeper", 1}}, 400, "scopes[1]", ""},
+		{"invalid UTF-8", "POST", tokensPath, "{\"name\":\"a\xff\xfeb\",\"scopes\":[\"Nodekeeper\"]}", 400, "", ""},
+		{"lone surrogate", "POST", tokensPath, `{"name":"a\ud800b","scopes":["Nodekeeper"]}`, 400, "", ""},
+		{"lone low surrogate", "POST", tokensPath, `{"name":"\udc00","scopes":["Nodekeeper"]}`, 400, "", ""},
 		{"expiresIn zero", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 0, "unit": "DAYS"}}, 400, "expiresIn.value", ""},
 		{"expiresIn negative", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": -5}}, 400, "expiresIn.value", ""},
 		{"expiresIn huge", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 9e15, "unit": "DAYS"}}, 400, "expiresIn.value", ""},
 		{"expiresIn overflow", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1e30}}, 400, "", ""},
 		{"expiresIn fraction", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1.5, "unit": "DAYS"}}, 400, "expiresIn.value", ""},
+		{"unclean path", "GET", "/api/cluster/v2/x/../tokens", nil, 404, "", ""},
+		{"double slash", "GET", "/api/cluster/v2//tokens", nil, 404, "", ""},
 		{"expiresIn unit", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "WEEKS"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn unit lower", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "days"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn string", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": "24h"}, 400, "expiresIn", ""},
@@ -289,6 +294,32 @@ func TestTokensBadInput(t *testing.T) {
 			}
 		})
 	}
+	// A full token pasted where it does not belong is not echoed back.
+	for _, rq := range []req{
+		{method: "POST", path: tokensPath, token: admin, body: map[string]any{"name": "x", "scopes": []string{victim}}},
+		{method: "GET", path: tokensPath + "?permissions=" + victim, token: admin},
+		{method: "GET", path: "/api/cluster/v2/x/../tokens/" + victim, token: admin},
+		{method: "GET", path: "/api/cluster/v2/nothing/" + victim, token: admin},
+	} {
+		r := s.do(t, rq)
+		if r.Status < 400 || strings.Contains(string(r.Body), victim[32:]) || strings.Contains(r.Header.Get("Location"), victim[32:]) {
+			t.Errorf("%s %s: %d echoes the secret: %s", rq.method, rq.path[:30], r.Status, r.Body)
+		}
+	}
+	// Escaped pairs (an emoji) are fine and round-trip.
+	r := s.do(t, req{method: "POST", path: tokensPath, token: admin, body: `{"name":"rocket \ud83d\ude80","scopes":["Nodekeeper"]}`})
+	if r.Status != 201 {
+		t.Fatalf("surrogate pair: %d %s", r.Status, r.Body)
+	}
+	rocket := r.json(t)["token"].(string)
+	s.remember(rocket)
+	if m := s.do(t, req{method: "GET", path: tokensPath + "/" + rocket[:31], token: admin}).json(t); m["name"] != "rocket 🚀" {
+		t.Errorf("name read back as %q", m["name"])
+	}
+	if r := s.do(t, req{method: "DELETE", path: tokensPath + "/" + rocket[:31], token: admin}); r.Status != 204 {
+		t.Fatalf("delete: %d", r.Status)
+	}
+
 	if after := tokenCount(t, s, admin); after != before {
 		t.Errorf("bad input changed the token count from %d to %d", before, after)
 	}

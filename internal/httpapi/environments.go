@@ -466,13 +466,10 @@ func (a *API) putEnvironment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The body is optional in the reference: an empty PUT changes nothing.
-	var in environmentIn
-	if r.ContentLength != 0 {
-		var err error
-		if in, err = decode[environmentIn](w, r); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
+	in, _, err := decodeOptional[environmentIn](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	res, err := a.envs.Put(r.Context(), principal(r).Actor(), r.PathValue("id"), in.input(), createToken)
 	if err != nil {
@@ -497,13 +494,10 @@ func (a *API) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
 func (a *API) createTokenManagementToken(w http.ResponseWriter, r *http.Request) {
 	// The body is optional (ours): without one the token gets a default
 	// name and never expires.
-	var in tokenManagementTokenIn
-	if r.ContentLength != 0 {
-		var err error
-		if in, err = decode[tokenManagementTokenIn](w, r); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
+	in, _, err := decodeOptional[tokenManagementTokenIn](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	d, err := in.ExpiresIn.duration("expiresIn")
 	if err != nil {

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +13,11 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"path"
+	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
@@ -43,8 +48,29 @@ func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs 
 	return a
 }
 
-// ServeHTTP serves every /api route.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves every /api route. Paths that are not clean (//, /./, /../)
+// get a 404 in the envelope rather than ServeMux's redirect, which is not
+// JSON and would repeat the path, secrets and all, in a Location header.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p != cleanPath(p) {
+		a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(p)))
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is ServeMux's notion of a canonical path: rooted, no empty, .
+// or .. segments, the trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
 
 // Patterns returns the mux patterns of every route, for documentation checks.
 func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) }
@@ -175,10 +201,12 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
-	body := envelope{envelopeError{Code: status, Message: e.Message}}
+	// Messages may quote what the client sent (an unknown scope, a filter
+	// value): a full token pasted in the wrong place is not repeated back.
+	body := envelope{envelopeError{Code: status, Message: token.Redact(e.Message)}}
 	for _, v := range e.Violations {
 		body.Error.ConstraintViolations = append(body.Error.ConstraintViolations,
-			constraintViolation{Path: v.Path, Message: v.Message, ParameterLocation: string(v.Location)})
+			constraintViolation{Path: token.Redact(v.Path), Message: token.Redact(v.Message), ParameterLocation: string(v.Location)})
 	}
 	encode(w, r, status, body)
 }
@@ -204,50 +232,103 @@ func encode(w http.ResponseWriter, _ *http.Request, status int, v any) {
 type validator interface{ Validate() error }
 
 // decode reads a JSON request body of at most MaxBodyBytes into a T and
-// validates it. Unknown fields are ignored (SPEC 2.4).
+// validates it. Unknown fields are ignored (SPEC 2.4). A missing body is an
+// error.
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
-	var v T
+	v, present, err := decodeOptional[T](w, r)
+	if err == nil && !present {
+		err = errs.E(errs.Invalid, "Request body is missing: a JSON object is required")
+	}
+	return v, err
+}
+
+// decodeOptional is decode for routes whose body may be left out; present
+// reports whether there was one.
+func decodeOptional[T any](w http.ResponseWriter, r *http.Request) (v T, present bool, err error) {
 	if r.ContentLength > MaxBodyBytes {
-		return v, tooLarge
+		return v, false, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return v, false, tooLarge
+		}
+		return v, false, errs.E(errs.Invalid, "The request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return v, false, nil
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || !strings.HasSuffix(mt, "json") && mt != "text/plain" {
-			return v, errs.E(errs.Invalid, "Content-Type must be application/json")
+			return v, true, errs.E(errs.Invalid, "Content-Type must be application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err := dec.Decode(&v); err != nil {
-		return v, decodeError(err)
+	// encoding/json would quietly turn invalid UTF-8 and lone surrogates
+	// into U+FFFD, storing something other than what was sent.
+	if !utf8.Valid(body) {
+		return v, true, errs.E(errs.Invalid, "Malformed JSON: the request body is not valid UTF-8")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return v, tooLarge
-		}
-		return v, errs.E(errs.Invalid, "Malformed JSON: unexpected data after the request body")
+	if loneSurrogate(body) {
+		return v, true, errs.E(errs.Invalid, "Malformed JSON: the request body holds an unpaired UTF-16 surrogate escape")
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, true, decodeError(err, body)
 	}
 	if val, ok := any(&v).(validator); ok {
 		if err := val.Validate(); err != nil {
-			return v, err
+			return v, true, err
 		}
 	}
-	return v, nil
+	return v, true, nil
 }
 
 var tooLarge = errs.E(errs.TooLarge, fmt.Sprintf("Request body is larger than %d bytes", MaxBodyBytes))
 
-func decodeError(err error) error {
-	if errors.As(err, new(*http.MaxBytesError)) {
-		return tooLarge
+// loneSurrogate reports whether a JSON text holds a \uD800-\uDFFF escape
+// that is not part of a high-low pair. In valid JSON every backslash starts
+// an escape, so a plain scan finds them all.
+func loneSurrogate(b []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+4 > len(b) {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+		return rune(n), err == nil
 	}
-	if errors.Is(err, io.EOF) {
-		return errs.E(errs.Invalid, "Request body is missing: a JSON object is required")
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == 'u' {
+			c, ok := hex4(i + 2)
+			if ok && c >= 0xD800 && c <= 0xDFFF {
+				if c >= 0xDC00 { // a low surrogate on its own
+					return true
+				}
+				if i+8 > len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+					return true
+				}
+				if lo, ok := hex4(i + 8); !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 6 // skip the high half; the low half is skipped below
+			}
+		}
+		i++ // skip the escaped character
 	}
+	return false
+}
+
+func decodeError(err error, body []byte) error {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		path := te.Field
-		if path == "" {
+		if te.Field == "" {
 			return errs.E(errs.Invalid, "Malformed JSON: the request body must be a JSON object")
 		}
-		return errs.Field(errs.Payload, path, "must be of type "+jsonType(te.Type.Kind().String()))
+		msg := "must be of type " + jsonType(te.Type.Kind().String())
+		if strings.HasPrefix(te.Value, "number") && jsonType(te.Type.Kind().String()) == "number" {
+			msg = "must be an integer in range"
+		}
+		return errs.Field(errs.Payload, elementPath(body, te), msg)
 	}
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return errs.E(errs.Invalid, fmt.Sprintf("Malformed JSON at offset %d: %s", se.Offset, se.Error()))
@@ -256,6 +337,32 @@ func decodeError(err error) error {
 		return errs.E(errs.Invalid, "Malformed JSON: unexpected end of the request body")
 	}
 	return errs.E(errs.Invalid, "Malformed JSON")
+}
+
+// elementPath refines a type error's field path with the index of the first
+// array element at fault, so that clients see scopes[2] rather than scopes.
+func elementPath(body []byte, te *json.UnmarshalTypeError) string {
+	raw := json.RawMessage(body)
+	for _, key := range strings.Split(te.Field, ".") {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return te.Field
+		}
+		var found bool
+		if raw, found = obj[key]; !found {
+			return te.Field
+		}
+	}
+	var elems []json.RawMessage
+	if json.Unmarshal(raw, &elems) != nil {
+		return te.Field
+	}
+	for i, e := range elems {
+		if json.Unmarshal(e, reflect.New(te.Type).Interface()) != nil {
+			return fmt.Sprintf("%s[%d]", te.Field, i)
+		}
+	}
+	return te.Field
 }
 
 // jsonType names a Go kind the way a JSON client would understand it.

@@ -30,13 +30,19 @@ type Config struct {
 // New returns the server's root handler.
 func New(c Config) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/", c.API)
-	mux.Handle("/e/", c.API)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
-	var h http.Handler = mux
+	// API paths bypass the root mux, whose redirects for unclean paths are
+	// neither JSON nor free of what the path holds.
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) {
+			c.API.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	h = securityHeaders(h)
 	h = limitBody(h, c.MaxBodyBytes)
 	h = recoverPanics(h, c.Logger, c.WriteError)
