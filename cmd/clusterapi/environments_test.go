@@ -136,6 +136,18 @@ func TestEnvironmentTokenManagementToken(t *testing.T) {
 		t.Errorf("2 h EnvironmentTokenManagement token lives %d ms", life)
 	}
 
+	// Rescoping a token that never expires to EnvironmentTokenManagement
+	// brings the cap: it then expires within 24 hours.
+	plain, _ := capped(map[string]any{"name": "plain", "scopes": []string{"settings.read"}})
+	if r := s.do(t, req{method: "PUT", path: tokensPath + "/" + plain[:31], token: admin,
+		body: map[string]any{"scopes": []string{"EnvironmentTokenManagement"}}}); r.Status != 204 {
+		t.Fatalf("rescope: %d %s", r.Status, r.Body)
+	}
+	m := s.do(t, req{method: "GET", path: tokensPath + "/" + plain[:31], token: admin}).json(t)
+	if exp, ok := m["expires"].(float64); !ok || int64(exp) > time.Now().Add(24*time.Hour).UnixMilli() {
+		t.Errorf("rescoped to EnvironmentTokenManagement, expires = %v, want within 24 h", m["expires"])
+	}
+
 	var ids []string
 	for _, name := range []string{"a", "b"} {
 		r := s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{"name": name}})

@@ -241,6 +241,8 @@ func TestTokensBadInput(t *testing.T) {
 		{"unknown scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{"Nodekeeper", "DataExport", "Bogus"}}, 400, "scopes[1]", ""},
 		{"wrong-case scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{"nodekeeper"}}, 400, "scopes[0]", ""},
 		{"duplicate scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{"Nodekeeper", "settings.read", "Nodekeeper"}}, 400, "scopes[2]", ""},
+		{"tenant scope on unbound token", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{"Nodekeeper", "TenantTokenManagement"}}, 400, "scopes[1]", ""},
+		{"put tenant scope on unbound token", "PUT", tokensPath + "/" + victim[:31], map[string]any{"scopes": []string{"TenantTokenManagement"}}, 400, "scopes[0]", ""},
 		{"empty scope", "POST", tokensPath, map[string]any{"name": "x", "scopes": []string{""}}, 400, "scopes[0]", ""},
 		{"scopes not array", "POST", tokensPath, map[string]any{"name": "x", "scopes": "Nodekeeper"}, 400, "scopes", ""},
 		{"scope not string", "POST", tokensPath, map[string]any{"name": "x", "scopes": []any{"Nodekeeper", 1}}, 400, "scopes[1]", ""},

@@ -92,6 +92,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*Token, 
 		vs = append(vs, v)
 	}
 	vs = append(vs, checkScopes(in.Scopes)...)
+	vs = append(vs, checkBinding(in.Scopes, in.EnvironmentID)...)
 	if in.ExpiresIn < 0 {
 		vs = append(vs, errs.Violation{Path: "expiresIn", Message: "must be greater than 0", Location: errs.Payload})
 	}
@@ -172,8 +173,22 @@ func (s *Service) Update(ctx context.Context, a Actor, ref string, c Change) err
 			return err
 		}
 	}
-	if _, err := s.find(ctx, ref); err != nil {
+	t, err := s.find(ctx, ref)
+	if err != nil {
 		return err
+	}
+	if c.Scopes != nil {
+		if vs := checkBinding(c.Scopes, t.EnvironmentID); len(vs) > 0 {
+			return errs.Violated(vs...)
+		}
+		// Rescoping to EnvironmentTokenManagement brings the lifetime cap
+		// with it: at most 24 hours from now.
+		if SetOf(c.Scopes...).Has(EnvironmentTokenManagement) {
+			limit := s.Now().Add(MaxEnvironmentTokenManagementLifetime)
+			if t.Expires.IsZero() || t.Expires.After(limit) {
+				c.Expires = &limit
+			}
+		}
 	}
 	if err := s.store.UpdateToken(ctx, id, c); err != nil {
 		return fmt.Errorf("update token %s: %w", id, err)
@@ -351,6 +366,21 @@ func checkName(name string) (errs.Violation, bool) {
 		return bad("must not be blank")
 	}
 	return errs.Violation{}, true
+}
+
+// checkBinding refuses TenantTokenManagement on tokens not bound to an
+// environment (SPEC 1.2).
+func checkBinding(ss []Scope, environmentID string) []errs.Violation {
+	if environmentID != "" {
+		return nil
+	}
+	for i, sc := range ss {
+		if sc == TenantTokenManagement {
+			return []errs.Violation{{Path: fmt.Sprintf("scopes[%d]", i),
+				Message: "TenantTokenManagement is only for tokens bound to an environment", Location: errs.Payload}}
+		}
+	}
+	return nil
 }
 
 func checkScopes(ss []Scope) []errs.Violation {

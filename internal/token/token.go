@@ -44,6 +44,9 @@ type Change struct {
 	Name    *string
 	Revoked *bool
 	Scopes  []Scope // nil: unchanged; otherwise replaces the whole set
+	// Expires, when set, moves the expiry (the service only ever brings
+	// it closer, to apply a lifetime cap).
+	Expires *time.Time
 }
 
 // Use is one authenticated use of a token, recorded in batches.

@@ -123,6 +123,9 @@ func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error 
 	if c.Scopes != nil {
 		set, args = append(set, "scopes = ?"), append(args, joinScopes(c.Scopes))
 	}
+	if c.Expires != nil {
+		set, args = append(set, "expires = ?"), append(args, millis(*c.Expires))
+	}
 	if len(set) == 0 {
 		_, err := db.FindToken(ctx, id)
 		return err

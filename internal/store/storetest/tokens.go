@@ -81,8 +81,8 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 		s := open(t)
 		tok := newToken("before", 0, token.Nodekeeper)
 		mustCreate(t, s, tok)
-		name, revoked := "after", true
-		if err := s.UpdateToken(ctx, tok.ID, token.Change{Name: &name, Revoked: &revoked,
+		name, revoked, expires := "after", true, base.Add(time.Hour)
+		if err := s.UpdateToken(ctx, tok.ID, token.Change{Name: &name, Revoked: &revoked, Expires: &expires,
 			Scopes: []token.Scope{token.SettingsWrite, token.APITokensRead}}); err != nil {
 			t.Fatalf("UpdateToken = %v", err)
 		}
@@ -91,7 +91,8 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 			t.Fatal(err)
 		}
 		want := *tok
-		want.Name, want.Revoked, want.Scopes = name, true, []token.Scope{token.SettingsWrite, token.APITokensRead}
+		want.Name, want.Revoked, want.Expires = name, true, expires
+		want.Scopes = []token.Scope{token.SettingsWrite, token.APITokensRead}
 		if diff := cmp.Diff(&want, got); diff != "" {
 			t.Errorf("after UpdateToken (-want +got):\n%s", diff)
 		}
