@@ -99,6 +99,14 @@ func TestEnvironmentsWalkthrough(t *testing.T) {
 		t.Errorf("bound token after its environment was deleted: %d %s", r.Status, r.Body)
 	}
 
+	// Parameters that take one value refuse two, naming the parameter.
+	for _, q := range []string{"?sort=name&sort=bogus", "?pageSize=2&pageSize=5000", "?filter=name(x)&filter=tag(y)", "?includeStorageInfo=true&includeStorageInfo=false"} {
+		r := s.do(t, req{method: "GET", path: envsPath + q, token: admin})
+		if r.Status != 400 || len(r.violationPaths(t)) == 0 {
+			t.Errorf("GET %s: %d %s", q, r.Status, r.Body)
+		}
+	}
+
 	// PUT on a new id creates (201, short form).
 	r = s.do(t, req{method: "PUT", path: envsPath + "/my-env_1", token: admin, body: map[string]any{"name": "mine"}})
 	if r.Status != 201 || r.json(t)["id"] != "my-env_1" {

@@ -202,7 +202,7 @@ func TestTokensList(t *testing.T) {
 			t.Errorf("list %q (-want +got):\n%s", tt.query, diff)
 		}
 	}
-	for _, q := range []string{"?limit=-1", "?limit=1000001", "?limit=x", "?permissions=bogus", "?from=yesterday"} {
+	for _, q := range []string{"?limit=-1", "?limit=1000001", "?limit=x", "?permissions=bogus", "?from=yesterday", "?limit=1&limit=2", "?user=a&user=b"} {
 		r := s.do(t, req{method: "GET", path: tokensPath + q, token: admin})
 		if r.Status != 400 || len(r.violationPaths(t)) == 0 {
 			t.Errorf("list %s: %d %s", q, r.Status, r.Body)

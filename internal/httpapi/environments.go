@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -314,37 +313,6 @@ type tokenManagementTokenIn struct {
 	ExpiresIn *expiresIn `json:"expiresIn"`
 }
 
-// queryParams reads the query parameters of one request and collects the
-// violations, so that a request with several bad parameters hears of all.
-type queryParams struct {
-	q  url.Values
-	vs []errs.Violation
-}
-
-func (p *queryParams) bad(name, message string) {
-	p.vs = append(p.vs, errs.Violation{Path: name, Message: message, Location: errs.Query})
-}
-
-func (p *queryParams) err() error {
-	if len(p.vs) == 0 {
-		return nil
-	}
-	return errs.Violated(p.vs...)
-}
-
-// flag reads a boolean parameter; absent is false.
-func (p *queryParams) flag(name string) bool {
-	s, ok := p.q[name]
-	if !ok || len(s) == 0 {
-		return false
-	}
-	b, err := strconv.ParseBool(s[0])
-	if err != nil {
-		p.bad(name, "must be true or false")
-	}
-	return b
-}
-
 // includes reads the include flags. includeUncachedConsumptionInfo, which the
 // reference also has, means includeConsumptionInfo here: usage is never
 // cached because none is reported.
@@ -376,13 +344,18 @@ func (a *API) listEnvironments(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, err)
 			return
 		}
-		page, err = a.envs.ListNext(r.Context(), p.q.Get("nextPageKey"))
-	} else {
-		o := environment.ListOptions{
-			Filter: p.q.Get("filter"), Sort: environment.Sort(p.q.Get("sort")), PageSize: environment.DefaultPageSize,
+		key, _ := p.single("nextPageKey")
+		if err := p.err(); err != nil {
+			a.writeError(w, r, err)
+			return
 		}
-		if s, ok := p.q["pageSize"]; ok && len(s) > 0 {
-			n, err := strconv.Atoi(s[0])
+		page, err = a.envs.ListNext(r.Context(), key)
+	} else {
+		filter, _ := p.single("filter")
+		sortBy, _ := p.single("sort")
+		o := environment.ListOptions{Filter: filter, Sort: environment.Sort(sortBy), PageSize: environment.DefaultPageSize}
+		if s, ok := p.single("pageSize"); ok {
+			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > environment.MaxPageSize {
 				p.bad("pageSize", "must be an integer between 1 and 1000")
 			}

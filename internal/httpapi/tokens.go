@@ -135,22 +135,18 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 
 // tokenFilter reads the list query: limit, user, permissions, from, to.
 func tokenFilter(r *http.Request) (token.Filter, error) {
-	q := r.URL.Query()
+	p := queryParams{q: r.URL.Query()}
 	f := token.Filter{Limit: 1000}
-	var vs []errs.Violation
-	bad := func(name, msg string) {
-		vs = append(vs, errs.Violation{Path: name, Message: msg, Location: errs.Query})
-	}
-	if s := q.Get("limit"); s != "" {
+	if s, ok := p.single("limit"); ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 || n > 1_000_000 {
-			bad("limit", "must be an integer from 0 to 1000000")
+			p.bad("limit", "must be an integer from 0 to 1000000")
 		}
 		f.Limit = int(n)
 	}
-	f.UserID = q.Get("user")
-	for _, p := range q["permissions"] {
-		for _, s := range strings.Split(p, ",") {
+	f.UserID, _ = p.single("user")
+	for _, v := range p.q["permissions"] {
+		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				f.Scopes = append(f.Scopes, token.Scope(s))
 			}
@@ -160,19 +156,16 @@ func tokenFilter(r *http.Request) (token.Filter, error) {
 		name string
 		dst  *time.Time
 	}{{"from", &f.LastUseFrom}, {"to", &f.LastUseTo}} {
-		if s := q.Get(tm.name); s != "" {
+		if s, ok := p.single(tm.name); ok {
 			ms, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
-				bad(tm.name, "must be a time in Unix epoch milliseconds")
+				p.bad(tm.name, "must be a time in Unix epoch milliseconds")
 				continue
 			}
 			*tm.dst = time.UnixMilli(ms)
 		}
 	}
-	if len(vs) > 0 {
-		return f, errs.Violated(vs...)
-	}
-	return f, nil
+	return f, p.err()
 }
 
 func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
