@@ -18,6 +18,7 @@ import (
 var allowed = map[string][]string{
 	"errs":            {},
 	"requestid":       {},
+	"pgtest":          {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
