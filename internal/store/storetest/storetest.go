@@ -6,6 +6,7 @@ package storetest
 import (
 	"testing"
 
+	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/token"
 )
@@ -14,6 +15,7 @@ import (
 type Store interface {
 	token.Store
 	environment.Store
+	cluster.Store
 }
 
 // Run runs the suite. open must return a fresh, empty store for each call and
@@ -21,4 +23,5 @@ type Store interface {
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
 	t.Run("Environments", func(t *testing.T) { testEnvironments(t, open) })
+	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
 }
