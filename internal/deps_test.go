@@ -19,13 +19,16 @@ var allowed = map[string][]string{
 	"errs":            {},
 	"requestid":       {},
 	"pgtest":          {},
+	"loadgen":         {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
 	"httpapi":         {"auth", "environment", "errs", "requestid", "token"},
 	"server":          {"auth", "requestid", "token"},
-	"store/sqlite":    {"environment", "errs", "token"},
-	"store/storetest": {"environment", "errs", "token"},
+	"cluster":         {"errs"},
+	"store/sqlite":    {"cluster", "environment", "errs", "token"},
+	"store/postgres":  {"cluster", "environment", "errs", "token"},
+	"store/storetest": {"cluster", "environment", "errs", "token"},
 }
 
 func TestDependencies(t *testing.T) {

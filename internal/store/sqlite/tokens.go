@@ -41,6 +41,28 @@ func (db *DB) CreateToken(ctx context.Context, t *token.Token) error {
 	return formatError(err, "token")
 }
 
+// ImportTokens stores many new tokens in one transaction: for bulk loads
+// (benchmarks, migrations from another system), not for the API.
+func (db *DB) ImportTokens(ctx context.Context, ts []*token.Token) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, t := range ts {
+		if _, err := stmt.ExecContext(ctx, t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(),
+			millis(t.Expires), t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID)); err != nil {
+			return formatError(err, "token")
+		}
+	}
+	return tx.Commit()
+}
+
 type scanner interface{ Scan(...any) error }
 
 func scanToken(row scanner) (*token.Token, error) {
