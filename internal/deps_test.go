@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"requestid":       {},
 	"pgtest":          {},
 	"loadgen":         {},
+	"logbuf":          {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},

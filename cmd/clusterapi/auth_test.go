@@ -187,7 +187,12 @@ func TestAccessLog(t *testing.T) {
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?api-token=" + admin + "&limit=5"})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + admin, token: admin})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?Api-Token=" + admin[:40]})
+	// The log is written in batches: wait for the lines, then look at them.
 	logs := s.Log.String()
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs, "msg=request ") < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		logs = s.Log.String()
+	}
 	if n := strings.Count(logs, "msg=request "); n != 4 { // 3 + the readiness probe
 		t.Errorf("%d access-log lines, want 4:\n%s", n, logs)
 	}

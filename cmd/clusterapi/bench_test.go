@@ -431,3 +431,48 @@ func createRow(b *testing.B, t *benchTable, bin, path string) {
 	t.add("create", "POST token (SQLite, WAL, synchronous=NORMAL)", fmt.Sprintf("%.0f creates/s, p50 %v, p99 %v", r.RPS(),
 		r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond)), ">= 2000/s", "")
 }
+
+// BenchmarkServe runs the server in this process under load, so that
+// `go test -bench Serve -cpuprofile cpu.out` profiles the request path:
+//
+//	go test -run '^$' -bench '^BenchmarkServe' -cpuprofile /tmp/cpu.out ./cmd/clusterapi/
+//	go tool pprof -top -cum /tmp/cpu.out
+func BenchmarkServe(b *testing.B) {
+	dir := b.TempDir()
+	secrets, envID := fill(b, filepath.Join(dir, "serve.db"), 1_000, 2)
+	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logFile.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", "sqlite:" + filepath.Join(dir, "serve.db")},
+			func(string) string { return "" }, io.Discard, logFile)
+	}()
+	defer func() { cancel(); <-done }()
+	addr := ""
+	for deadline := time.Now().Add(10 * time.Second); addr == ""; time.Sleep(5 * time.Millisecond) {
+		log, _ := os.ReadFile(logFile.Name())
+		if m := listenRE.FindSubmatch(log); m != nil {
+			addr = string(m[1])
+		} else if time.Now().After(deadline) {
+			b.Fatalf("server did not start:\n%s", log)
+		}
+	}
+	authHeader := "Authorization: Api-Token " + secrets[0]
+	for _, route := range []struct{ name, path string }{
+		{"GetToken", "/api/cluster/v2/tokens/" + secrets[1][:token.IDLen]},
+		{"GetEnvironment", "/api/cluster/v2/environments/" + envID},
+	} {
+		b.Run(route.name, func(b *testing.B) {
+			r, err := loadgen.Run(context.Background(), loadgen.Config{Addr: addr, Conns: benchConns, Requests: b.N,
+				Duration: time.Minute, Request: loadgen.Get(addr, route.path, authHeader), WantStatus: 200})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(r.RPS(), "req/s")
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
+	"clusterapi/internal/logbuf"
 	"clusterapi/internal/server"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
@@ -57,7 +58,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// The log is written in batches (one line per request otherwise costs a
+	// system call each); warnings and errors are written at once.
+	logOut := logbuf.New(stderr, 100*time.Millisecond, 64<<10)
+	defer logOut.Close()
+	log := slog.New(logOut.Urgent(slog.NewTextHandler(logOut, nil), slog.LevelWarn))
 
 	db, err := openStore(ctx, *store)
 	if err != nil {
@@ -94,6 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store))
+	logOut.Flush() // whoever waits for the server to listen should not wait for the timer
 
 	select {
 	case err = <-errc:

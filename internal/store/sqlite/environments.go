@@ -108,7 +108,7 @@ func insertTags(ctx context.Context, tx *sql.Tx, id string, tags []string) error
 
 // FindEnvironment returns the environment with the given id.
 func (db *DB) FindEnvironment(ctx context.Context, id string) (*environment.Environment, error) {
-	e, err := scanEnvironment(db.read.QueryRowContext(ctx, `SELECT `+environmentColumns+` FROM environments WHERE id = ?`, id))
+	e, err := scanEnvironment(db.findEnvironment.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, formatError(err, "environment")
 	}

@@ -32,6 +32,10 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+
+	// Statements of the request path, prepared once: parsing the SQL again
+	// on every request cost more than running it.
+	findToken, findEnvironment *sql.Stmt
 }
 
 // Open opens (creating if needed) the database file at path and applies any
@@ -61,18 +65,44 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
+	// Keep every read connection open: opening one per request (the default
+	// keeps two idle) cost more than the query.
 	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	r.SetConnMaxIdleTime(0)
 	db := &DB{write: w, read: r}
 	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
+// prepare prepares the statements of the request path.
+func (db *DB) prepare(ctx context.Context) error {
+	var err error
+	if db.findToken, err = db.read.PrepareContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if db.findEnvironment, err = db.read.PrepareContext(ctx, `SELECT `+environmentColumns+` FROM environments WHERE id = ?`); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	var errList []error
+	for _, st := range []*sql.Stmt{db.findToken, db.findEnvironment} {
+		if st != nil {
+			errList = append(errList, st.Close())
+		}
+	}
+	return errors.Join(append(errList, db.read.Close(), db.write.Close())...)
 }
 
 // Ping reports whether the database answers.

@@ -93,7 +93,7 @@ func scanToken(row scanner) (*token.Token, error) {
 
 // FindToken returns the token with the given id.
 func (db *DB) FindToken(ctx context.Context, id string) (*token.Token, error) {
-	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	t, err := scanToken(db.findToken.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, formatError(err, "token")
 	}
