@@ -280,3 +280,22 @@ func (s *testServer) mint(t *testing.T, auth, name string, scopes ...string) str
 	s.remember(tok)
 	return tok
 }
+
+// waitFor polls ok until it holds, failing the test after a second (the
+// multi-node bound of SPEC 2.2), and returns how long it took.
+func waitFor(t *testing.T, what string, ok func() bool) time.Duration {
+	t.Helper()
+	return waitWithin(t, time.Second, what, ok)
+}
+
+func waitWithin(t *testing.T, limit time.Duration, what string, ok func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > limit {
+			t.Fatalf("%s not seen within %v", what, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}

@@ -9,14 +9,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
 	"clusterapi/internal/server"
+	"clusterapi/internal/store/postgres"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
 )
@@ -26,18 +29,37 @@ const (
 	defaultStore  = "sqlite:./data/clusterapi.db"
 )
 
-// openStore opens the store named by dsn: sqlite:PATH, or a bare path.
-func openStore(ctx context.Context, dsn string) (*sqlite.DB, error) {
+// store is what the server and the CLI need of a store engine; SQLite and
+// PostgreSQL both provide it.
+type store interface {
+	token.Store
+	environment.Store
+	cluster.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the store named by dsn: a postgres:// (or postgresql://)
+// URL, sqlite:PATH, or a bare path.
+func openStore(ctx context.Context, dsn string) (store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("the PostgreSQL store is not available in this build yet; use sqlite:PATH")
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil { // not a typed nil in the interface
+			return nil, err
+		}
+		return db, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dsn = strings.TrimPrefix(dsn, "sqlite:")
 	}
 	if dsn == "" {
 		return nil, errors.New("empty store path")
 	}
-	return sqlite.Open(ctx, dsn)
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -114,10 +136,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 }
 
 // describeStore names the store for the log without any credentials a URL
-// might carry.
+// might carry: no password, no query (which may hold one either).
 func describeStore(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
 		return dsn[:i] + "://..."
 	}
-	return dsn
+	d := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.User != nil {
+		d.User = url.User(u.User.Username())
+	}
+	return d.String()
 }
