@@ -64,13 +64,14 @@ func startServer(t *testing.T) *testServer {
 	return startServerOn(t, store)
 }
 
-func startServerOn(t *testing.T, store string) *testServer {
+// startServerOn is startServer on a given store, with extra serve flags.
+func startServerOn(t *testing.T, store string, flags ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--store", store}, flags...)
 	go func() {
-		s.done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", store},
-			func(string) string { return "" }, io.Discard, s.Log)
+		s.done <- run(ctx, args, func(string) string { return "" }, io.Discard, s.Log)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.URL == "" {

@@ -39,6 +39,8 @@ type store interface {
 	Close() error
 }
 
+var _ auth.Notifier = (*postgres.DB)(nil)
+
 // openStore opens the store named by dsn: a postgres:// (or postgresql://)
 // URL, sqlite:PATH, or a bare path.
 func openStore(ctx context.Context, dsn string) (store, error) {
@@ -89,7 +91,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	tokens := token.NewService(db, token.Options{Strict: *strict})
 	envs := environment.NewService(db, tokens)
-	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log})
+	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
+	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier})
 	if err := verifier.Init(ctx); err != nil {
 		return err
 	}
