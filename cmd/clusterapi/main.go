@@ -28,6 +28,7 @@ func main() {
 
 const usage = `Usage:
   clusterapi serve [--listen ADDR] [--store DSN] [--strict-grants]
+                   [--advertise-address HOST:PORT] [--heartbeat 5s]
   clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
   clusterapi token list [--store DSN]
   clusterapi token revoke|restore|delete ID [--store DSN]

@@ -75,11 +75,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	store := storeFlag(fs, getenv)
 	strict := fs.Bool("strict-grants", getenv("CLUSTERAPI_STRICT_GRANTS") == "true",
 		"a token may only grant scopes it holds itself (env CLUSTERAPI_STRICT_GRANTS=true)")
+	nf, err := nodeFlags(fs, getenv)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *nf.heartbeat <= 0 {
+		return errors.New("serve: --heartbeat must be positive")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -96,7 +103,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := verifier.Init(ctx); err != nil {
 		return err
 	}
-	api := httpapi.New(log, verifier, tokens, envs)
+	// Listen before registering: the node registers under its address.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	nodes, err := registerNode(ctx, db, ln, nf, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	api := httpapi.New(log, verifier, tokens, envs, nodes)
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
@@ -107,18 +124,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
 
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { verifier.Run(flushCtx) })
+	wg.Go(func() { nodes.Run(flushCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store))
+	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store),
+		"node_id", nodes.Self().ID, "node_address", nodes.Self().Address)
 
 	select {
 	case err = <-errc:
