@@ -179,3 +179,98 @@ func TestNodesNotificationConnectionKilled(t *testing.T) {
 		})
 	}
 }
+
+// TestNodesConcurrentCreates spreads 200 concurrent creates over three
+// nodes: every one succeeds, with a unique id.
+func TestNodesConcurrentCreates(t *testing.T) {
+	nodes := startNodes(t, pgtest.DSN(t), 3)
+	admin := nodes[0].bootstrap(t, "ClusterTokenManagement")
+	rememberAll(nodes, admin)
+	const n = 200
+	toks := make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 24)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s := nodes[i%len(nodes)]
+			r := s.do(t, req{method: "POST", path: tokensPath, token: admin,
+				body: map[string]any{"name": "concurrent", "scopes": []string{"Nodekeeper"}}})
+			if r.Status != 201 {
+				t.Errorf("create %d on node %d: %d %s", i, i%len(nodes), r.Status, r.Body)
+				return
+			}
+			toks[i], _ = r.json(t)["token"].(string)
+		})
+	}
+	wg.Wait()
+	rememberAll(nodes, toks...)
+	seen := map[string]bool{}
+	for _, tok := range toks {
+		if len(tok) > 31 {
+			seen[tok[:31]] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d unique ids, want %d", len(seen), n)
+	}
+	for _, s := range nodes {
+		if got := tokenCount(t, s, admin); got != n+1 {
+			t.Errorf("list on a node: %d tokens, want %d", got, n+1)
+		}
+	}
+}
+
+// TestNodesLastUse uses one token on two nodes at once, for a few flush
+// intervals: the lastUse that a third node reads never goes backwards and
+// ends at about the latest use.
+func TestNodesLastUse(t *testing.T) {
+	nodes := startNodes(t, pgtest.DSN(t), 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	admin := a.bootstrap(t, "ClusterTokenManagement")
+	rememberAll(nodes, admin)
+	user := a.mint(t, admin, "user", "ServiceProviderAPI")
+	rememberAll(nodes, user)
+	lastUse := func() int64 {
+		m := a.do(t, req{method: "GET", path: tokensPath + "/" + user[:31], token: admin}).json(t)
+		ms, _ := m["lastUse"].(float64)
+		return int64(ms)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, s := range []*testServer{b, c} {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s.do(t, req{method: "GET", path: "/api/cluster/v2/environments", token: user})
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	var prev int64
+	deadline := time.Now().Add(3500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		got := lastUse()
+		if got < prev {
+			t.Errorf("lastUse went back from %d to %d", prev, got)
+		}
+		prev = got
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	lastRequest := time.Now().UnixMilli()
+	var final int64
+	waitWithin(t, 5*time.Second, "lastUse of the latest use", func() bool {
+		final = lastUse()
+		return final >= lastRequest-1500 // uses are handed over once a second per token
+	})
+	if final < prev || final > time.Now().UnixMilli() {
+		t.Errorf("final lastUse %d, earlier %d, now %d", final, prev, time.Now().UnixMilli())
+	}
+}
