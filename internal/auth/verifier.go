@@ -68,6 +68,7 @@ type Verifier struct {
 	watchEvery   time.Duration
 	changeSeq    int64 // the store change log position the cache is current with; Watch only
 	watchFailing bool  // the last Watch failed; Watch only
+	notifyLive   bool  // the notifier was listening at the last Watch; Watch only
 
 	notifier Notifier
 	changes  <-chan struct{}
@@ -254,6 +255,14 @@ func (v *Verifier) Watch(ctx context.Context) {
 	var live bool
 	if v.notifier != nil {
 		epoch, live = v.notifier.Listening()
+		if live != v.notifyLive {
+			if live {
+				v.log.Info("token change notifications flowing")
+			} else {
+				v.log.Warn("token change notifications lost; verifying every request against the store until they are back")
+			}
+			v.notifyLive = live
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, watchTimeout)
 	ids, next, lost, err := v.tokens.Changes(rctx, v.changeSeq)

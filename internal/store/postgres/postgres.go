@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -33,6 +34,9 @@ var migrations embed.FS
 // migrationLock is the advisory lock key under which migrations run, so that
 // nodes starting together apply them once.
 const migrationLock = 7263500000
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 16
 
 // changesChannel is the NOTIFY channel of the token change log.
 const changesChannel = "clusterapi_token_changes"
@@ -59,6 +63,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// pgx's default pool (the greater of 4 and the CPU count) is small for a
+	// server, and the listener holds one connection for good.
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	cfg.MaxConnIdleTime = time.Minute
 	cfg.HealthCheckPeriod = 5 * time.Second
