@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
-	"httpapi":         {"auth", "environment", "errs", "requestid", "token"},
+	"httpapi":         {"auth", "cluster", "environment", "errs", "requestid", "token"},
 	"server":          {"auth", "requestid", "token"},
 	"cluster":         {"errs"},
 	"store/sqlite":    {"cluster", "environment", "errs", "token"},

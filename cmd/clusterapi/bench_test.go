@@ -30,6 +30,7 @@ import (
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/loadgen"
+	"clusterapi/internal/pgtest"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
 )
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m) // stops the shared PostgreSQL server, if a test started it
 }
 
 // canned is one response the bare server repeats for paths with Prefix.

@@ -64,13 +64,14 @@ func startServer(t *testing.T) *testServer {
 	return startServerOn(t, store)
 }
 
-func startServerOn(t *testing.T, store string) *testServer {
+// startServerOn is startServer on a given store, with extra serve flags.
+func startServerOn(t *testing.T, store string, flags ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--store", store}, flags...)
 	go func() {
-		s.done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", store},
-			func(string) string { return "" }, io.Discard, s.Log)
+		s.done <- run(ctx, args, func(string) string { return "" }, io.Discard, s.Log)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.URL == "" {
@@ -279,4 +280,23 @@ func (s *testServer) mint(t *testing.T, auth, name string, scopes ...string) str
 	tok, _ := r.json(t)["token"].(string)
 	s.remember(tok)
 	return tok
+}
+
+// waitFor polls ok until it holds, failing the test after a second (the
+// multi-node bound of SPEC 2.2), and returns how long it took.
+func waitFor(t *testing.T, what string, ok func() bool) time.Duration {
+	t.Helper()
+	return waitWithin(t, time.Second, what, ok)
+}
+
+func waitWithin(t *testing.T, limit time.Duration, what string, ok func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > limit {
+			t.Fatalf("%s not seen within %v", what, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
 }

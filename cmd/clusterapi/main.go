@@ -28,12 +28,14 @@ func main() {
 
 const usage = `Usage:
   clusterapi serve [--listen ADDR] [--store DSN] [--strict-grants]
+                   [--advertise-address HOST:PORT] [--heartbeat 5s]
   clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
   clusterapi token list [--store DSN]
   clusterapi token revoke|restore|delete ID [--store DSN]
 
-The store is sqlite:PATH (default sqlite:./data/clusterapi.db); set it with
---store or CLUSTERAPI_STORE. serve listens on 127.0.0.1:8021 unless --listen or
+The store is sqlite:PATH (default sqlite:./data/clusterapi.db) or a
+postgres://user:password@host:port/db?sslmode=... URL; set it with --store or
+CLUSTERAPI_STORE. serve listens on 127.0.0.1:8021 unless --listen or
 CLUSTERAPI_LISTEN says otherwise.
 `
 
@@ -63,7 +65,7 @@ func storeFlag(fs *flag.FlagSet, getenv func(string) string) *string {
 	if def == "" {
 		def = defaultStore
 	}
-	return fs.String("store", def, "store: sqlite:PATH (env CLUSTERAPI_STORE)")
+	return fs.String("store", def, "store: sqlite:PATH or postgres://... (env CLUSTERAPI_STORE)")
 }
 
 // parseFlags parses args, allowing flags after positional arguments

@@ -9,15 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
 	"clusterapi/internal/logbuf"
 	"clusterapi/internal/server"
+	"clusterapi/internal/store/postgres"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
 )
@@ -27,18 +30,39 @@ const (
 	defaultStore  = "sqlite:./data/clusterapi.db"
 )
 
-// openStore opens the store named by dsn: sqlite:PATH, or a bare path.
-func openStore(ctx context.Context, dsn string) (*sqlite.DB, error) {
+// store is what the server and the CLI need of a store engine; SQLite and
+// PostgreSQL both provide it.
+type store interface {
+	token.Store
+	environment.Store
+	cluster.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var _ auth.Notifier = (*postgres.DB)(nil)
+
+// openStore opens the store named by dsn: a postgres:// (or postgresql://)
+// URL, sqlite:PATH, or a bare path.
+func openStore(ctx context.Context, dsn string) (store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("the PostgreSQL store is not available in this build yet; use sqlite:PATH")
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil { // not a typed nil in the interface
+			return nil, err
+		}
+		return db, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dsn = strings.TrimPrefix(dsn, "sqlite:")
 	}
 	if dsn == "" {
 		return nil, errors.New("empty store path")
 	}
-	return sqlite.Open(ctx, dsn)
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -52,11 +76,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	store := storeFlag(fs, getenv)
 	strict := fs.Bool("strict-grants", getenv("CLUSTERAPI_STRICT_GRANTS") == "true",
 		"a token may only grant scopes it holds itself (env CLUSTERAPI_STRICT_GRANTS=true)")
+	nf, err := nodeFlags(fs, getenv)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *nf.heartbeat <= 0 {
+		return errors.New("serve: --heartbeat must be positive")
 	}
 	// The log is written in batches (one line per request otherwise costs a
 	// system call each); warnings and errors are written at once.
@@ -72,14 +103,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	tokens := token.NewService(db, token.Options{Strict: *strict})
 	envs := environment.NewService(db, tokens)
-	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log})
+	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
+	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier})
 	if err := verifier.Init(ctx); err != nil {
 		return err
 	}
-	api := httpapi.New(log, verifier, tokens, envs)
+	// Listen before registering: the node registers under its address.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	nodes, err := registerNode(ctx, db, ln, nf, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	api := httpapi.New(log, verifier, tokens, envs, nodes)
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
+			Ready: db.Ping,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
@@ -87,18 +130,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
 
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { verifier.Run(flushCtx) })
+	wg.Go(func() { nodes.Run(flushCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store))
+	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store),
+		"node_id", nodes.Self().ID, "node_address", nodes.Self().Address)
 	logOut.Flush() // whoever waits for the server to listen should not wait for the timer
 
 	select {
@@ -120,10 +161,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 }
 
 // describeStore names the store for the log without any credentials a URL
-// might carry.
+// might carry: no password, no query (which may hold one either).
 func describeStore(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
 		return dsn[:i] + "://..."
 	}
-	return dsn
+	d := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.User != nil {
+		d.User = url.User(u.User.Username())
+	}
+	return d.String()
 }

@@ -20,6 +20,10 @@ const DefaultFlushInterval = time.Second
 // changes made by other processes (the CLI, other nodes).
 const DefaultWatchInterval = 200 * time.Millisecond
 
+// watchTimeout bounds one read of the change log, so that a store that
+// hangs rather than fails cannot leave the cache trusted.
+const watchTimeout = 2 * time.Second
+
 // Options configure a Verifier.
 type Options struct {
 	CacheSize     int              // most tokens kept verified in memory
@@ -27,6 +31,24 @@ type Options struct {
 	WatchInterval time.Duration    // how often other processes' changes are read
 	Now           func() time.Time // the clock; time.Now when nil
 	Logger        *slog.Logger
+	// Notifier, when the store has one, tells the verifier of changes as
+	// they happen instead of at the next poll.
+	Notifier Notifier
+}
+
+// Notifier is implemented by stores that announce token changes as they are
+// committed (PostgreSQL's LISTEN/NOTIFY), whoever makes them. With one, the
+// cache is trusted only while announcements are certain to arrive: the
+// notification connection is up and the change log has been read since it
+// came up. Otherwise every request is verified against the store.
+type Notifier interface {
+	// Changes returns a channel that receives a value soon after a token
+	// change is logged, and whenever the notification connection is lost
+	// or restored.
+	Changes() <-chan struct{}
+	// Listening returns the notification connection's generation, bumped
+	// on every (re)connection, and whether it is up now.
+	Listening() (epoch uint64, live bool)
 }
 
 // Verifier checks presented tokens. A cache hit costs a parse, a checksum, a
@@ -43,8 +65,16 @@ type Verifier struct {
 
 	uses *recorder
 
-	watchEvery time.Duration
-	changeSeq  int64 // the store change log position the cache is current with; Run's goroutine only
+	watchEvery   time.Duration
+	changeSeq    int64 // the store change log position the cache is current with; Watch only
+	watchFailing bool  // the last Watch failed; Watch only
+	notifyLive   bool  // the notifier was listening at the last Watch; Watch only
+
+	notifier Notifier
+	changes  <-chan struct{}
+	// synced is the notifier generation since whose start the change log
+	// has been read; 0 when it has not (generations start at 1).
+	synced atomic.Uint64
 }
 
 // entry is a cached positive verification. Revoked tokens are never cached.
@@ -82,6 +112,10 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 		uses:    &recorder{pending: make(map[string]token.Use), interval: o.FlushInterval},
 
 		watchEvery: o.WatchInterval,
+		notifier:   o.Notifier,
+	}
+	if v.notifier != nil {
+		v.changes = v.notifier.Changes()
 	}
 	tokens.OnChange(v.Invalidate)
 	return v
@@ -98,7 +132,7 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 	e := v.entries[id]
 	epoch := v.epoch
 	v.mu.RUnlock()
-	if e != nil {
+	if e != nil && v.trusted() {
 		if err := token.Check(e.hash, presented, false, e.expires, now); err != nil {
 			return Principal{}, err
 		}
@@ -135,6 +169,17 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 	return e.p, nil
 }
 
+// trusted reports whether cached verifications may be used: always without a
+// notifier (the poll bounds staleness), and with one only while it is
+// listening and the change log was read after it began to.
+func (v *Verifier) trusted() bool {
+	if v.notifier == nil {
+		return true
+	}
+	epoch, live := v.notifier.Listening()
+	return live && epoch == v.synced.Load()
+}
+
 // Invalidate drops the cached verification of token id. Token changes call it
 // synchronously, before the change is acknowledged to the client.
 func (v *Verifier) Invalidate(id string) {
@@ -164,35 +209,70 @@ func (v *Verifier) Init(ctx context.Context) error {
 }
 
 // Run writes recorded uses every flush interval and drops cache entries of
-// tokens that other processes changed, until ctx ends; then it writes what
-// is left, so that a clean shutdown loses no last use.
+// tokens that other processes changed (at every poll, and at once when the
+// notifier announces a change), until ctx ends; then it writes what is left,
+// so that a clean shutdown loses no last use. Watching has a goroutine of
+// its own, so that a slow write never delays an invalidation.
 func (v *Verifier) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { v.watch(ctx) })
 	flush := time.NewTicker(v.uses.interval)
 	defer flush.Stop()
-	watch := time.NewTicker(v.watchEvery)
-	defer watch.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
 			v.Flush(context.WithoutCancel(ctx))
 			return
 		case <-flush.C:
 			v.Flush(ctx)
-		case <-watch.C:
-			v.Watch(ctx)
 		}
+	}
+}
+
+func (v *Verifier) watch(ctx context.Context) {
+	poll := time.NewTicker(v.watchEvery)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		case <-v.changes: // nil without a notifier: never ready
+		}
+		v.Watch(ctx)
 	}
 }
 
 // Watch reads the store's change log once and drops the cache entries of
 // every token changed since the last read. If the log cannot be read, or
 // changes were lost, the whole cache goes: it is only ever a shortcut.
+// Only one Watch may run at a time.
 func (v *Verifier) Watch(ctx context.Context) {
-	ids, next, lost, err := v.tokens.Changes(ctx, v.changeSeq)
-	if err != nil {
-		if ctx.Err() == nil {
-			v.log.Warn("read token changes", "err", err)
+	// Read the notifier's state first: a log read that starts after the
+	// connection came up sees every change not announced on it.
+	var epoch uint64
+	var live bool
+	if v.notifier != nil {
+		epoch, live = v.notifier.Listening()
+		if live != v.notifyLive {
+			if live {
+				v.log.Info("token change notifications flowing")
+			} else {
+				v.log.Warn("token change notifications lost; verifying every request against the store until they are back")
+			}
+			v.notifyLive = live
 		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, watchTimeout)
+	ids, next, lost, err := v.tokens.Changes(rctx, v.changeSeq)
+	cancel()
+	if err != nil {
+		v.synced.Store(0)
+		if ctx.Err() == nil && !v.watchFailing { // once per outage, not every poll
+			v.log.Warn("read token changes; verifying every request against the store", "err", err)
+		}
+		v.watchFailing = true
 		v.InvalidateAll()
 		return
 	}
@@ -203,6 +283,15 @@ func (v *Verifier) Watch(ctx context.Context) {
 		v.Invalidate(id)
 	}
 	v.changeSeq = next
+	if v.watchFailing {
+		v.log.Info("token changes readable again")
+		v.watchFailing = false
+	}
+	if live {
+		v.synced.Store(epoch)
+	} else {
+		v.synced.Store(0)
+	}
 }
 
 // Flush writes the recorded uses now, in one batch.

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/errs"
 	"clusterapi/internal/requestid"
@@ -35,13 +36,15 @@ type API struct {
 	verifier *auth.Verifier
 	tokens   *token.Service
 	envs     *environment.Service
+	nodes    *cluster.Registry
 	mux      *http.ServeMux
 	patterns []string // every route's pattern, in registration order
 }
 
-// New returns the API over the given services.
-func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service) *API {
-	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, mux: http.NewServeMux()}
+// New returns the API over the given services. nodes is the cluster's node
+// registry; nil lists no nodes.
+func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service, nodes *cluster.Registry) *API {
+	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, nodes: nodes, mux: http.NewServeMux()}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)

@@ -23,4 +23,8 @@ func (a *API) routes() {
 	a.handle("DELETE "+environmentsPath+"/{id}", a.deleteEnvironment, token.ServiceProviderAPI)
 	a.handle("POST "+environmentsPath+"/{id}/tokenManagementToken", a.createTokenManagementToken, token.EnvironmentTokenManagement)
 	// -- environments routes end --
+
+	// Cluster API v1 (SPEC 5).
+	a.handle("GET /api/v1.0/onpremise/cluster", a.listClusterNodes,
+		token.ServiceProviderAPI, token.ControlManagement, token.Nodekeeper)
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,13 +26,38 @@ type Config struct {
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 	// MaxBodyBytes limits every request body.
 	MaxBodyBytes int64
+	// Ready reports whether the node can serve: its store is reachable
+	// (and migrated, which opening it ensured). Nil means always ready.
+	Ready func(ctx context.Context) error
 }
+
+// readyTimeout bounds a readiness check, so that a hung store fails the
+// probe rather than stalling it.
+const readyTimeout = 2 * time.Second
 
 // New returns the server's root handler.
 func New(c Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write([]byte("{\"status\":\"ok\"}\n"))
+	})
+	// /readyz is for load balancers: 503 takes the node out of rotation
+	// while its store cannot be reached. No detail: it needs no token.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if c.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+			err := c.Ready(ctx)
+			cancel()
+			if err != nil {
+				c.Logger.Warn("not ready", "request_id", requestid.FromContext(r.Context()), "err", err)
+				w.Header().Set("Retry-After", "5")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("{\"status\":\"unavailable\"}\n"))
+				return
+			}
+		}
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
 	// API paths bypass the root mux, whose redirects for unclean paths are

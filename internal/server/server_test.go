@@ -49,7 +49,7 @@ func TestPanicIsGeneric500(t *testing.T) {
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	tokens := token.NewService(db, token.Options{})
-	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens))
+	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens), nil)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.HandleFunc("/api/boom", func(http.ResponseWriter, *http.Request) { panic("boom: internal detail") })
@@ -100,5 +100,38 @@ func TestPanicIsGeneric500(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 && resp.StatusCode != 413 {
 		t.Errorf("oversized body: %d", resp.StatusCode)
+	}
+}
+
+// TestReadyz follows the store: 200 while it answers, 503 with Retry-After
+// and no detail once it does not.
+func TestReadyz(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := httptest.NewServer(server.New(server.Config{Logger: log, API: http.NotFoundHandler(), Ready: db.Ping}))
+	defer srv.Close()
+	get := func() (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(b)
+	}
+	if code, _, body := get(); code != 200 || body != "{\"status\":\"ok\"}\n" {
+		t.Errorf("readyz with the store open: %d %q", code, body)
+	}
+	db.Close()
+	if code, retry, body := get(); code != 503 || retry == "" || body != "{\"status\":\"unavailable\"}\n" {
+		t.Errorf("readyz with the store closed: %d Retry-After=%q %q", code, retry, body)
+	}
+	if !strings.Contains(logs.String(), "not ready") {
+		t.Errorf("the log does not say why:\n%s", logs.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -33,6 +34,9 @@ var migrations embed.FS
 // migrationLock is the advisory lock key under which migrations run, so that
 // nodes starting together apply them once.
 const migrationLock = 7263500000
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 16
 
 // changesChannel is the NOTIFY channel of the token change log.
 const changesChannel = "clusterapi_token_changes"
@@ -59,6 +63,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// pgx's default pool (the greater of 4 and the CPU count) is small for a
+	// server, and the listener holds one connection for good.
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	cfg.MaxConnIdleTime = time.Minute
 	cfg.HealthCheckPeriod = 5 * time.Second
@@ -220,6 +229,35 @@ func (db *DB) signal() {
 	}
 }
 
+// listenCheck is how long the listener waits for a notification before it
+// checks that its connection still answers: a connection cut without a
+// word (a network partition) would otherwise pass for a quiet one.
+const listenCheck = 5 * time.Second
+
+// wait waits for a notification on conn and reports whether one came;
+// false means the connection is lost or ctx ended.
+func (db *DB) wait(ctx context.Context, conn *pgx.Conn) bool {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenCheck)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil || !pgconn.Timeout(err) {
+			return false
+		}
+		// Quiet for a while: ask the server. A timed-out wait leaves the
+		// connection usable; notifications arriving meanwhile are kept.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return false
+		}
+	}
+}
+
 // listen holds a connection that LISTENs for token changes, reconnecting
 // (with backoff) whenever it is lost, until ctx ends.
 func (db *DB) listen(ctx context.Context) {
@@ -245,11 +283,7 @@ func (db *DB) listen(ctx context.Context) {
 		db.epoch.Add(1)
 		db.live.Store(true)
 		db.signal() // resync: changes made while no one listened are in the log
-		for {
-			_, err := conn.Conn().WaitForNotification(ctx)
-			if err != nil {
-				break
-			}
+		for db.wait(ctx, conn.Conn()) {
 			db.signal()
 		}
 		db.live.Store(false)

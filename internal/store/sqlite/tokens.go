@@ -183,6 +183,19 @@ func (db *DB) DeleteEnvironmentTokens(ctx context.Context, envID string) ([]stri
 // RecordUses stores a batch of last uses in one statement per chunk of rows,
 // never moving a last use backwards.
 func (db *DB) RecordUses(ctx context.Context, uses []token.Use) error {
+	// UPDATE ... FROM uses an arbitrary one of several rows that match a
+	// token: keep only each token's latest use.
+	latest := make(map[string]int, len(uses))
+	var dedup []token.Use
+	for _, u := range uses {
+		if i, ok := latest[u.ID]; !ok {
+			latest[u.ID] = len(dedup)
+			dedup = append(dedup, u)
+		} else if u.At.After(dedup[i].At) {
+			dedup[i] = u
+		}
+	}
+	uses = dedup
 	const chunk = 500
 	for len(uses) > 0 {
 		n := min(chunk, len(uses))

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,6 +225,86 @@ func testTokens(t *testing.T, open func(t *testing.T) Store) {
 		got, _ := s.FindToken(ctx, toks[2].ID)
 		if want := t2.Add(1199 * time.Millisecond); !got.LastUse.Equal(want) {
 			t.Errorf("after big batch lastUse = %v, want %v", got.LastUse, want)
+		}
+		// One token several times in a batch, the latest use not last.
+		t3 := t2.Add(time.Hour)
+		if err := s.RecordUses(ctx, []token.Use{{ID: toks[1].ID, At: t3, IP: "10.3.3.3"},
+			{ID: toks[1].ID, At: t3.Add(-time.Minute), IP: "10.3.3.2"}}); err != nil {
+			t.Fatalf("RecordUses(repeated id) = %v", err)
+		}
+		if got, _ := s.FindToken(ctx, toks[1].ID); !got.LastUse.Equal(t3) || got.LastUseIP != "10.3.3.3" {
+			t.Errorf("after repeated id lastUse = %v %q, want %v %q", got.LastUse, got.LastUseIP, t3, "10.3.3.3")
+		}
+	})
+
+	// Several nodes flush their batches at once, each with its own view of
+	// the latest use: whatever the interleaving, lastUse ends at the latest
+	// use of all and never moves backwards on the way.
+	t.Run("RecordUsesConcurrently", func(t *testing.T) {
+		s := open(t)
+		var toks []*token.Token
+		var ids []string
+		for i := range 4 {
+			tok := newToken(fmt.Sprint(i), i, token.Nodekeeper)
+			mustCreate(t, s, tok)
+			toks = append(toks, tok)
+			ids = append(ids, tok.ID)
+		}
+		const nodes, batches = 3, 30
+		var wg sync.WaitGroup
+		errc := make(chan error, nodes)
+		for n := range nodes {
+			wg.Go(func() {
+				for i := range batches {
+					var batch []token.Use
+					for k := range toks {
+						// Node n's uses lag the others' by n minutes, and the
+						// token order differs per node.
+						at := base.Add(time.Duration(i)*time.Hour - time.Duration(n)*time.Minute)
+						batch = append(batch, token.Use{ID: toks[(k+n)%len(toks)].ID, At: at, IP: fmt.Sprintf("10.0.0.%d", n)})
+					}
+					if err := s.RecordUses(ctx, batch); err != nil {
+						errc <- err
+						return
+					}
+				}
+			})
+		}
+		// Meanwhile, lastUse only ever moves forwards.
+		done := make(chan struct{})
+		var watchErr error
+		go func() {
+			defer close(done)
+			last := map[string]time.Time{}
+			for range 50 {
+				for _, id := range ids {
+					got, err := s.FindToken(ctx, id)
+					if err != nil {
+						watchErr = err
+						return
+					}
+					if got.LastUse.Before(last[id]) {
+						watchErr = fmt.Errorf("token %s: lastUse moved back from %v to %v", id, last[id], got.LastUse)
+						return
+					}
+					last[id] = got.LastUse
+				}
+			}
+		}()
+		wg.Wait()
+		<-done
+		close(errc)
+		for err := range errc {
+			t.Fatalf("RecordUses = %v", err)
+		}
+		if watchErr != nil {
+			t.Error(watchErr)
+		}
+		want := base.Add((batches - 1) * time.Hour)
+		for _, id := range ids {
+			if got, _ := s.FindToken(ctx, id); !got.LastUse.Equal(want) || got.LastUseIP != "10.0.0.0" {
+				t.Errorf("token %s: lastUse = %v %q, want %v from node 0", id, got.LastUse, got.LastUseIP, want)
+			}
 		}
 	})
 
