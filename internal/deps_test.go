@@ -26,9 +26,10 @@ var allowed = map[string][]string{
 	"httpapi":         {"auth", "environment", "errs", "requestid", "token"},
 	"server":          {"auth", "requestid", "token"},
 	"cluster":         {"errs"},
-	"store/sqlite":    {"cluster", "environment", "errs", "token"},
-	"store/postgres":  {"cluster", "environment", "errs", "token"},
-	"store/storetest": {"cluster", "environment", "errs", "token"},
+	"store/sqlite":    {"account", "cluster", "environment", "errs", "token"},
+	"store/postgres":  {"account", "cluster", "environment", "errs", "token"},
+	"store/storetest": {"account", "cluster", "environment", "errs", "token"},
+	"account":         {"errs"},
 }
 
 func TestDependencies(t *testing.T) {
