@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"requestid":       {},
 	"pgtest":          {},
 	"loadgen":         {},
+	"browsertest":     {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
@@ -30,6 +31,7 @@ var allowed = map[string][]string{
 	"store/postgres":  {"account", "cluster", "environment", "errs", "token"},
 	"store/storetest": {"account", "cluster", "environment", "errs", "token"},
 	"account":         {"errs"},
+	"web":             {"account", "auth", "errs", "requestid", "token"},
 }
 
 func TestDependencies(t *testing.T) {

@@ -66,11 +66,17 @@ func startServer(t *testing.T) *testServer {
 
 func startServerOn(t *testing.T, store string) *testServer {
 	t.Helper()
+	return startServerEnv(t, store, nil)
+}
+
+// startServerEnv is startServerOn with environment variables for run.
+func startServerEnv(t *testing.T, store string, env map[string]string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", store},
-			func(string) string { return "" }, io.Discard, s.Log)
+			func(k string) string { return env[k] }, io.Discard, s.Log)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.URL == "" {

@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	store := storeFlag(fs, getenv)
 	strict := fs.Bool("strict-grants", getenv("CLUSTERAPI_STRICT_GRANTS") == "true",
 		"a token may only grant scopes it holds itself (env CLUSTERAPI_STRICT_GRANTS=true)")
+	idle := consoleFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,9 +73,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	api := httpapi.New(log, verifier, tokens, envs)
+	console, accounts, err := newConsole(ctx, log, db, tokens, getenv, *idle)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
+			Console: console,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
@@ -90,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { verifier.Run(flushCtx) })
+	wg.Go(func() { pruneSessions(flushCtx, log, accounts) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

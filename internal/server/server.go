@@ -25,6 +25,8 @@ type Config struct {
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 	// MaxBodyBytes limits every request body.
 	MaxBodyBytes int64
+	// Console, when set, serves /cmc/ (and / redirects there).
+	Console http.Handler
 }
 
 // New returns the server's root handler.
@@ -34,6 +36,10 @@ func New(c Config) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
+	if c.Console != nil {
+		mux.Handle("/cmc/", c.Console)
+		mux.Handle("GET /{$}", http.RedirectHandler("/cmc/", http.StatusSeeOther))
+	}
 	// API paths bypass the root mux, whose redirects for unclean paths are
 	// neither JSON nor free of what the path holds.
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
