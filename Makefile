@@ -15,7 +15,7 @@ check:
 	$(STATICCHECK) ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/auth/ ./internal/token/ ./internal/account/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/auth/ ./internal/token/ ./internal/account/ ./internal/web/
 
 run:
 	$(GO) run ./cmd/clusterapi serve
