@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +115,11 @@ func TestConsoleBrowser(t *testing.T) {
 	if hidden := get(t, ctx, "warning", chromedp.Evaluate[bool](`document.getElementById("ctm-warning").hidden`)); hidden {
 		t.Errorf("the ClusterTokenManagement warning is hidden with the box ticked")
 	}
+	screenshot(t, ctx, "token-form")
+	groups := get(t, ctx, "groups", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("fieldset.group > legend")).map(l => l.textContent)`))
+	if len(groups) != len(slices.Compact(slices.Sorted(slices.Values(groups)))) {
+		t.Errorf("permission groups repeat: %v", groups)
+	}
 	step(t, ctx, "save", chromedp.Click(css("#save")), chromedp.WaitVisible(css("#token")))
 	tok := get(t, ctx, "read the token", chromedp.Value(css("#token")))
 	s.remember(tok)
@@ -197,6 +203,19 @@ func TestConsoleBrowser(t *testing.T) {
 	if r := s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens", token: admin}); strings.Contains(string(r.Body), "planted") {
 		t.Errorf("the cross-site form created a token: %s", r.Body)
 	}
+
+	// At phone width nothing but the table scrolls sideways.
+	step(t, ctx, "phone width", chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{"/cmc/tokens", "/cmc/tokens/new"} {
+		step(t, ctx, "open "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(css("main h1")))
+		if over := get(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); over {
+			wide := get(t, ctx, "wide elements", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`))
+			t.Errorf("%s is wider than a phone screen: %v", path, wide)
+		}
+	}
+	step(t, ctx, "phone list", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css("main h1")))
+	screenshot(t, ctx, "token-list-phone")
+	step(t, ctx, "desktop width", chromedp.EmulateReset())
 
 	// Sign out: the session is gone, the console asks to sign in again.
 	step(t, ctx, "sign out", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css(".user-menu summary")),

@@ -217,11 +217,15 @@ func (c *Console) formPage(user string, f tokenForm, e formErrors) newTokenPage 
 		MinDate: c.tokens.Now().UTC().Format(time.DateOnly),
 	}
 	checked := token.SetOf(f.Scopes...)
+	group := map[string]int{} // group name → index in p.Groups, in order of first appearance
 	for _, info := range token.Scopes() {
-		if n := len(p.Groups); n == 0 || p.Groups[n-1].Name != info.Group {
+		i, ok := group[info.Group]
+		if !ok {
+			i = len(p.Groups)
+			group[info.Group] = i
 			p.Groups = append(p.Groups, scopeGroup{Name: info.Group})
 		}
-		g := &p.Groups[len(p.Groups)-1]
+		g := &p.Groups[i]
 		g.Scopes = append(g.Scopes, scopeOption{Value: string(info.Scope), Name: info.Name, Grants: info.Grants,
 			Checked: checked.Has(info.Scope), Warn: info.Scope == token.ClusterTokenManagement})
 	}
