@@ -350,9 +350,13 @@ func violationErrors(e *errs.Error) formErrors {
 // list the form came from.
 func (c *Console) act(w http.ResponseWriter, r *http.Request, done string, apply func(id string) error) {
 	id, ok := parseID(r.PathValue("id"))
-	q := readListQuery(r.PostForm) // ParseForm errors leave PostForm empty: the first page
+	// A form that cannot be read only loses where to go back to: the
+	// first page of the unfiltered list.
+	var q listQuery
 	if err := r.ParseForm(); err == nil {
 		q = readListQuery(r.PostForm)
+	} else {
+		q = readListQuery(nil)
 	}
 	if !ok {
 		http.Redirect(w, r, q.url("done", "gone"), http.StatusSeeOther)
