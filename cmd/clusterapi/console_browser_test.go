@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"clusterapi/internal/browsertest"
 )
@@ -148,6 +150,25 @@ func TestConsoleBrowser(t *testing.T) {
 	// The list shows it, the hostile name as text.
 	row := fmt.Sprintf(`tr[data-id="%s"]`, id)
 	step(t, ctx, "open the list", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css(row)))
+
+	// Leaving the page forgets the token: going back does not show it again.
+	step(t, ctx, "go back", chromedp.Evaluate[chromedp.Void](`history.back()`))
+	left := false
+	for deadline := time.Now().Add(10 * time.Second); !left && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		// Errors are expected while the page changes under the query.
+		left, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+			`document.readyState === "complete" && document.querySelector('%s') === null`, row)))
+	}
+	if !left {
+		t.Errorf("going back did not leave the list")
+	}
+	if html := get(t, ctx, "page after back", chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, tok[32:]) {
+		t.Errorf("going back shows the token again")
+	}
+	if n := strings.Count(s.Log.String(), "token generated in the console"); n != 1 {
+		t.Errorf("%d tokens generated after going back, want 1 (the form was sent again)", n)
+	}
+	step(t, ctx, "open the list again", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css(row)))
 	if name := get(t, ctx, "name cell", chromedp.Text(css(row+" td.name"))); name != hostile {
 		t.Errorf("the list shows the name as %q, want %q", name, hostile)
 	}
@@ -216,6 +237,21 @@ func TestConsoleBrowser(t *testing.T) {
 	step(t, ctx, "phone list", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css("main h1")))
 	screenshot(t, ctx, "token-list-phone")
 	step(t, ctx, "desktop width", chromedp.EmulateReset())
+
+	// The user menu opens from the keyboard and closes on Escape.
+	step(t, ctx, "user menu", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css(".user-menu summary")),
+		chromedp.Focus(css(".user-menu summary")), chromedp.KeyEvent("\r"))
+	if open := get(t, ctx, "menu open", chromedp.Evaluate[bool](`document.querySelector("details.user-menu").open`)); !open {
+		t.Errorf("Enter on the user menu does not open it")
+	}
+	if links := get(t, ctx, "menu links", chromedp.Text(css(".user-menu ul"))); !strings.Contains(links, "Cluster API v2") ||
+		!strings.Contains(links, "Cluster API v1") || !strings.Contains(links, "Sign out") {
+		t.Errorf("user menu holds %q", links)
+	}
+	step(t, ctx, "escape", chromedp.KeyEvent(kb.Escape))
+	if open := get(t, ctx, "menu open", chromedp.Evaluate[bool](`document.querySelector("details.user-menu").open`)); open {
+		t.Errorf("Escape does not close the user menu")
+	}
 
 	// Sign out: the session is gone, the console asks to sign in again.
 	step(t, ctx, "sign out", chromedp.Navigate(s.URL+"/cmc/tokens"), chromedp.WaitVisible(css(".user-menu summary")),

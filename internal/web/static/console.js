@@ -1,5 +1,5 @@
 // The console's only script: the Copy button, the Cluster token management
-// warning and the custom expiry date. Everything works without it, except
+// warning, the custom expiry date and closing the user menu. Everything works without it, except
 // copying with one click.
 "use strict";
 
@@ -25,6 +25,20 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
+
+  // The user menu closes on Escape and on a click elsewhere.
+  var menu = document.querySelector("details.user-menu");
+  if (menu) {
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+    });
+  }
 
   // Warnings shown only while their checkbox is ticked.
   document.querySelectorAll("input[data-warn]").forEach(function (box) {
