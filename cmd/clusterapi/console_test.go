@@ -405,6 +405,12 @@ func TestConsoleTokens(t *testing.T) {
 			t.Errorf("POST %s: %d to %q, want 303 to the list saying it is gone", path, p.Status, p.Header.Get("Location"))
 		}
 	}
+	if p := b.get("/cmc/tokens?done=gone"); !strings.Contains(p.Body, "That token does not exist any more.") {
+		t.Errorf("done=gone shows no message")
+	}
+	if p := b.get("/cmc/tokens?done=revoked&token=%3Cscript%3E"); strings.Contains(p.Body, "revoked.") || strings.Contains(p.Body, "<script>") {
+		t.Errorf("a made-up token id in the URL is shown")
+	}
 	for _, path := range []string{"/cmc/tokens/" + id + "/delete", "/cmc/tokens/x/delete"} {
 		if p := b.get(path); p.Status != http.StatusSeeOther {
 			t.Errorf("GET %s: %d", path, p.Status)

@@ -37,10 +37,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "signin.html", page)
 		return
 	}
-	u, key, err := c.accounts.SignIn(r.Context(), page.Name, password, auth.ClientIP(r))
+	_, key, err := c.accounts.SignIn(r.Context(), page.Name, password, auth.ClientIP(r))
 	switch {
 	case err == account.ErrThrottled:
-		page.Error = err.(*errs.Error).Message
+		page.Error = account.ErrThrottled.Message
 		c.render(w, r, http.StatusTooManyRequests, "signin.html", page)
 		return
 	case errs.Is(err, errs.Unauthorized):
@@ -55,7 +55,6 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if old, err := r.Cookie(cookieName); err == nil {
 		c.accounts.SignOut(r.Context(), old.Value)
 	}
-	_ = u
 	setCookie(w, r, key)
 	http.Redirect(w, r, Prefix+"tokens", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -91,12 +92,19 @@ func (q listQuery) url(extra ...string) string {
 	return Prefix + "tokens?" + v.Encode()
 }
 
-// notices are the messages a redirect after an action may ask for.
-var notices = map[string]string{
-	"revoked":  "Token %s revoked. The API refuses it from now on.",
-	"restored": "Token %s restored.",
-	"deleted":  "Token %s deleted.",
-	"gone":     "That token does not exist any more.",
+// notice is what the list says after an action redirected to it.
+type notice struct {
+	format string // with %s for the token id, when it names one
+	isErr  bool
+}
+
+// notices are the messages a redirect after an action may ask for, by the
+// value of its done parameter.
+var notices = map[string]notice{
+	"revoked":  {format: "Token %s revoked. The API refuses it from now on."},
+	"restored": {format: "Token %s restored."},
+	"deleted":  {format: "Token %s deleted."},
+	"gone":     {format: "That token does not exist any more.", isErr: true},
 }
 
 func (c *Console) listTokens(w http.ResponseWriter, r *http.Request) {
@@ -111,11 +119,13 @@ func (c *Console) listTokens(w http.ResponseWriter, r *http.Request) {
 		s.Selected = s.Value == q.Status
 		page.Statuses = append(page.Statuses, s)
 	}
-	if msg, ok := notices[r.URL.Query().Get("done")]; ok {
-		if id, valid := parseID(r.URL.Query().Get("token")); valid && strings.Contains(msg, "%s") {
-			page.Notice = strings.Replace(msg, "%s", id, 1)
-		} else if !strings.Contains(msg, "%s") {
-			page.Error = msg
+	if n, ok := notices[r.URL.Query().Get("done")]; ok {
+		id, valid := parseID(r.URL.Query().Get("token"))
+		switch {
+		case n.isErr:
+			page.Error = n.format
+		case valid: // a made-up id in the URL shows nothing
+			page.Notice = fmt.Sprintf(n.format, id)
 		}
 	}
 	now := c.tokens.Now()

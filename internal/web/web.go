@@ -82,7 +82,6 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // parsePages parses each page template together with the layout.
 func parsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"when": formatTime}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -93,7 +92,7 @@ func parsePages() map[string]*template.Template {
 		if base == "layout.html" {
 			continue
 		}
-		pages[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+		pages[base] = template.Must(template.New(base).ParseFS(templateFS, "templates/layout.html", n))
 	}
 	return pages
 }
