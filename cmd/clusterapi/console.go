@@ -39,6 +39,8 @@ func newConsole(ctx context.Context, log *slog.Logger, store account.Store, toke
 	case created:
 		log.Info("created console user "+account.AdminName+" with the password from CLUSTERAPI_ADMIN_PASSWORD",
 			"user", account.AdminName)
+	case getenv("CLUSTERAPI_ADMIN_PASSWORD") != "":
+		log.Info("CLUSTERAPI_ADMIN_PASSWORD is ignored: the store already has users (change a password with `clusterapi user passwd NAME`)")
 	}
 	return web.New(web.Config{Logger: log, Accounts: accounts, Tokens: tokens}), accounts, nil
 }
