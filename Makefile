@@ -5,6 +5,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: test check bench run
 
 test: check
+	bash .ci/ensure-chromium.sh
 	$(GO) test -race -count=1 ./...
 
 check:
@@ -17,7 +18,7 @@ check:
 # verification path follow it. About five minutes on a 2-core machine.
 bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 20m ./cmd/clusterapi/
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/auth/ ./internal/token/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/auth/ ./internal/token/ ./internal/account/ ./internal/web/
 
 run:
 	$(GO) run ./cmd/clusterapi serve

@@ -21,15 +21,18 @@ var allowed = map[string][]string{
 	"pgtest":          {},
 	"loadgen":         {},
 	"logbuf":          {},
+	"browsertest":     {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
 	"httpapi":         {"auth", "cluster", "environment", "errs", "requestid", "token"},
 	"server":          {"auth", "requestid", "token"},
 	"cluster":         {"errs"},
-	"store/sqlite":    {"cluster", "environment", "errs", "token"},
-	"store/postgres":  {"cluster", "environment", "errs", "token"},
-	"store/storetest": {"cluster", "environment", "errs", "token"},
+	"store/sqlite":    {"account", "cluster", "environment", "errs", "token"},
+	"store/postgres":  {"account", "cluster", "environment", "errs", "token"},
+	"store/storetest": {"account", "cluster", "environment", "errs", "token"},
+	"account":         {"errs"},
+	"web":             {"account", "auth", "errs", "requestid", "token"},
 }
 
 func TestDependencies(t *testing.T) {

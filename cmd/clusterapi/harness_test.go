@@ -67,11 +67,17 @@ func startServer(t *testing.T) *testServer {
 // startServerOn is startServer on a given store, with extra serve flags.
 func startServerOn(t *testing.T, store string, flags ...string) *testServer {
 	t.Helper()
+	return startServerEnv(t, store, nil, flags...)
+}
+
+// startServerEnv is startServerOn with environment variables for run.
+func startServerEnv(t *testing.T, store string, env map[string]string, flags ...string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--store", store}, flags...)
 	go func() {
-		s.done <- run(ctx, args, func(string) string { return "" }, io.Discard, s.Log)
+		s.done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, s.Log)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.URL == "" {

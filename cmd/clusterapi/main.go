@@ -1,6 +1,7 @@
 // Command clusterapi is the cluster management API server and its
-// command-line tools: `serve` runs the server; `token ...` works on the store
-// directly, with or without a running server.
+// command-line tools: `serve` runs the server (API and console); `token ...`
+// and `user passwd` work on the store directly, with or without a running
+// server.
 package main
 
 import (
@@ -32,6 +33,7 @@ const usage = `Usage:
   clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
   clusterapi token list [--store DSN]
   clusterapi token revoke|restore|delete ID [--store DSN]
+  clusterapi user passwd NAME [--store DSN]   (new password from stdin, or prompted for)
 
 The store is sqlite:PATH (default sqlite:./data/clusterapi.db) or a
 postgres://user:password@host:port/db?sslmode=... URL; set it with --store or
@@ -50,6 +52,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stderr)
 	case "token":
 		return tokenCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads stdin: run's signature stays as it is.
+		return userCommand(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"clusterapi/internal/account"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
@@ -36,6 +37,7 @@ type store interface {
 	token.Store
 	environment.Store
 	cluster.Store
+	account.Store
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -80,6 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	idle := consoleFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,10 +122,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	api := httpapi.New(log, verifier, tokens, envs, nodes)
+	console, accounts, err := newConsole(ctx, log, db, tokens, getenv, *idle)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
-			Ready: db.Ping,
+			Ready: db.Ping, Console: console,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
@@ -135,6 +143,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	var wg sync.WaitGroup
 	wg.Go(func() { verifier.Run(flushCtx) })
 	wg.Go(func() { nodes.Run(flushCtx) })
+	wg.Go(func() { pruneSessions(flushCtx, log, accounts) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

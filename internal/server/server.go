@@ -29,6 +29,8 @@ type Config struct {
 	// Ready reports whether the node can serve: its store is reachable
 	// (and migrated, which opening it ensured). Nil means always ready.
 	Ready func(ctx context.Context) error
+	// Console, when set, serves /cmc/ (and / redirects there).
+	Console http.Handler
 }
 
 // readyTimeout bounds a readiness check, so that a hung store fails the
@@ -60,6 +62,10 @@ func New(c Config) http.Handler {
 		}
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
+	if c.Console != nil {
+		mux.Handle("/cmc/", c.Console)
+		mux.Handle("GET /{$}", http.RedirectHandler("/cmc/", http.StatusSeeOther))
+	}
 	// API paths bypass the root mux, whose redirects for unclean paths are
 	// neither JSON nor free of what the path holds.
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -133,6 +133,17 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*Token, 
 
 // List returns the tokens matching f, newest first.
 func (s *Service) List(ctx context.Context, f Filter) ([]*Token, error) {
+	switch f.Status {
+	case "", StatusActive, StatusRevoked, StatusExpired:
+	default:
+		return nil, errs.Violated(errs.Violation{Path: "status", Message: "must be active, revoked or expired", Location: errs.Query})
+	}
+	if f.Status != "" && f.At.IsZero() {
+		f.At = s.Now()
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
 	if len(f.Scopes) == 0 {
 		return s.store.FindTokens(ctx, f)
 	}

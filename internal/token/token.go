@@ -30,6 +30,28 @@ type Token struct {
 // ScopeSet returns the token's scopes as a set.
 func (t *Token) ScopeSet() ScopeSet { return SetOf(t.Scopes...) }
 
+// Status is what a token's state means for its use.
+type Status string
+
+// The statuses of a token. A revoked token is revoked whether or not it has
+// also expired.
+const (
+	StatusActive  Status = "active"
+	StatusRevoked Status = "revoked"
+	StatusExpired Status = "expired"
+)
+
+// Status returns the token's status at now.
+func (t *Token) Status(now time.Time) Status {
+	switch {
+	case t.Revoked:
+		return StatusRevoked
+	case !t.Expires.IsZero() && !now.Before(t.Expires):
+		return StatusExpired
+	}
+	return StatusActive
+}
+
 // Filter selects tokens for List. Zero fields select everything.
 type Filter struct {
 	Limit       int     // at most this many; 0 means no limit
@@ -37,6 +59,14 @@ type Filter struct {
 	Scopes      []Scope // holding every one of these
 	LastUseFrom time.Time
 	LastUseTo   time.Time
+	// Name selects tokens whose name contains it, ignoring the case of
+	// ASCII letters.
+	Name string
+	// Status selects tokens with this status at time At.
+	Status Status
+	At     time.Time
+	// Offset skips this many matching tokens (for the console's pages).
+	Offset int
 }
 
 // Change is a change to a stored token; nil fields are left as they are.

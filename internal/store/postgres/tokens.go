@@ -132,9 +132,21 @@ func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, e
 	if !f.LastUseTo.IsZero() {
 		where = append(where, "last_use <= "+a.add(f.LastUseTo.UnixMilli()))
 	}
+	if f.Name != "" {
+		where = append(where, "strpos(lower(name COLLATE \"C\"), lower("+a.add(f.Name)+"::text COLLATE \"C\")) > 0")
+	}
+	switch f.Status {
+	case token.StatusActive:
+		where = append(where, "NOT revoked AND (expires IS NULL OR expires > "+a.add(f.At.UnixMilli())+")")
+	case token.StatusRevoked:
+		where = append(where, "revoked")
+	case token.StatusExpired:
+		where = append(where, "NOT revoked AND expires <= "+a.add(f.At.UnixMilli()))
+	}
 	limit := a.add(f.Limit)
+	offset := a.add(f.Offset)
 	rows, err := db.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY created DESC, seq DESC LIMIT `+limit, a...)
+		strings.Join(where, " AND ")+` ORDER BY created DESC, seq DESC LIMIT `+limit+` OFFSET `+offset, a...)
 	if err != nil {
 		return nil, formatError(err, "token")
 	}

@@ -115,9 +115,20 @@ func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, e
 	if !f.LastUseTo.IsZero() {
 		where, args = append(where, "last_use <= ?"), append(args, f.LastUseTo.UnixMilli())
 	}
-	args = append(args, f.Limit)
+	if f.Name != "" {
+		where, args = append(where, "instr(lower(name), lower(?)) > 0"), append(args, f.Name)
+	}
+	switch f.Status {
+	case token.StatusActive:
+		where, args = append(where, "NOT revoked AND (expires IS NULL OR expires > ?)"), append(args, f.At.UnixMilli())
+	case token.StatusRevoked:
+		where = append(where, "revoked")
+	case token.StatusExpired:
+		where, args = append(where, "NOT revoked AND expires <= ?"), append(args, f.At.UnixMilli())
+	}
+	args = append(args, f.Limit, f.Offset)
 	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY created DESC, seq DESC LIMIT ?`, args...)
+		strings.Join(where, " AND ")+` ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, formatError(err, "token")
 	}

@@ -6,6 +6,7 @@ package storetest
 import (
 	"testing"
 
+	"clusterapi/internal/account"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/token"
@@ -16,6 +17,7 @@ type Store interface {
 	token.Store
 	environment.Store
 	cluster.Store
+	account.Store
 }
 
 // Run runs the suite. open must return a fresh, empty store for each call and
@@ -24,4 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
 	t.Run("Environments", func(t *testing.T) { testEnvironments(t, open) })
 	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
+	t.Run("TokenPages", func(t *testing.T) { testTokenPages(t, open) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 }
