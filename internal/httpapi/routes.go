@@ -1,6 +1,9 @@
 package httpapi
 
-import "clusterapi/internal/token"
+import (
+	"clusterapi/internal/openapi"
+	"clusterapi/internal/token"
+)
 
 // routes registers every route of the API, in the order of the API document.
 func (a *API) routes() {
@@ -23,4 +26,8 @@ func (a *API) routes() {
 	a.handle("DELETE "+environmentsPath+"/{id}", a.deleteEnvironment, token.ServiceProviderAPI)
 	a.handle("POST "+environmentsPath+"/{id}/tokenManagementToken", a.createTokenManagementToken, token.EnvironmentTokenManagement)
 	// -- environments routes end --
+
+	// The API documents (SPEC 7), without authentication.
+	a.public("GET "+openapi.V2.Path, openapi.V2.Handler())
+	a.public("GET "+openapi.V1.Path, openapi.V1.Handler())
 }
