@@ -5,6 +5,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: test check bench run
 
 test: check
+	sh scripts/ensure-chromium.sh
 	$(GO) test -race -count=1 ./...
 
 check:

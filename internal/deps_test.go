@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"pgtest":          {},
 	"loadgen":         {},
 	"logbuf":          {},
+	"browsertest":     {},
 	"token":           {"errs"},
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},

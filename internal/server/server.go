@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/openapi"
 	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
 )
@@ -34,6 +35,7 @@ func New(c Config) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write([]byte("{\"status\":\"ok\"}\n"))
 	})
+	mux.Handle("GET "+openapi.ExplorerPath, openapi.Explorer())
 	// API paths bypass the root mux, whose redirects for unclean paths are
 	// neither JSON nor free of what the path holds.
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
