@@ -141,6 +141,15 @@ func TestExplorer(t *testing.T) {
 		t.Errorf("after Logout the response panel shows:\n%s", body)
 	}
 
+	// The selector's other definition shows the v1 token paths.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/rest-api-doc/?urls.primaryName=Cluster%20API%20v1"),
+		chromedp.WaitVisible(chromedp.CSS(`.opblock-summary-path[data-path="/api/cluster/v1/tokens"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open Cluster API v1: %v", err)
+	}
+
 	stopListening()
 	wg.Wait()
 	mu.Lock()
