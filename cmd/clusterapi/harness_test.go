@@ -269,6 +269,7 @@ func (s *testServer) do(t *testing.T, rq req) response {
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Errorf("%s %s: body with Content-Type %q", rq.method, rq.path, resp.Header.Get("Content-Type"))
 	}
+	checkDocumented(t, r, out)
 	return out
 }
 

@@ -38,7 +38,14 @@ type API struct {
 	envs     *environment.Service
 	nodes    *cluster.Registry
 	mux      *http.ServeMux
-	patterns []string // every route's pattern, in registration order
+	table    []Route // every route, in registration order
+}
+
+// Route is a registered route, for documentation checks.
+type Route struct {
+	Pattern string        // the mux pattern, "GET /api/cluster/v2/tokens/{id}"
+	Scopes  []token.Scope // a token needs any one of them; none: any valid token
+	Public  bool          // served without authentication
 }
 
 // New returns the API over the given services. nodes is the cluster's node
@@ -76,22 +83,28 @@ func cleanPath(p string) string {
 }
 
 // Patterns returns the mux patterns of every route, for documentation checks.
-func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) }
+func (a *API) Patterns() []string {
+	var out []string
+	for _, r := range a.table {
+		out = append(out, r.Pattern)
+	}
+	return out
+}
+
+// Routes returns every route, in registration order.
+func (a *API) Routes() []Route { return append([]Route(nil), a.table...) }
 
 // handle registers h for pattern, requiring a token that holds any one of
 // scopes; with no scopes any valid token is accepted.
 func (a *API) handle(pattern string, h http.HandlerFunc, scopes ...token.Scope) {
-	a.patterns = appendOnce(a.patterns, pattern)
+	a.table = append(a.table, Route{Pattern: pattern, Scopes: scopes})
 	a.mux.Handle(pattern, a.require(h, scopes...))
 }
 
-func appendOnce(ss []string, s string) []string {
-	for _, x := range ss {
-		if x == s {
-			return ss
-		}
-	}
-	return append(ss, s)
+// public registers h for pattern with no authentication at all.
+func (a *API) public(pattern string, h http.Handler) {
+	a.table = append(a.table, Route{Pattern: pattern, Public: true})
+	a.mux.Handle(pattern, h)
 }
 
 // require authenticates the request and checks its scopes before calling h.

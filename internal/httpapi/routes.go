@@ -1,6 +1,9 @@
 package httpapi
 
-import "clusterapi/internal/token"
+import (
+	"clusterapi/internal/openapi"
+	"clusterapi/internal/token"
+)
 
 // routes registers every route of the API, in the order of the API document.
 func (a *API) routes() {
@@ -27,4 +30,8 @@ func (a *API) routes() {
 	// Cluster API v1 (SPEC 5).
 	a.handle("GET /api/v1.0/onpremise/cluster", a.listClusterNodes,
 		token.ServiceProviderAPI, token.ControlManagement, token.Nodekeeper)
+
+	// The API documents (SPEC 7), without authentication.
+	a.public("GET "+openapi.V2.Path, openapi.V2.Handler())
+	a.public("GET "+openapi.V1.Path, openapi.V1.Handler())
 }

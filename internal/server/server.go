@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/openapi"
 	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
 )
@@ -66,6 +67,7 @@ func New(c Config) http.Handler {
 		mux.Handle("/cmc/", c.Console)
 		mux.Handle("GET /{$}", http.RedirectHandler("/cmc/", http.StatusSeeOther))
 	}
+	mux.Handle("GET "+openapi.ExplorerPath, openapi.Explorer())
 	// API paths bypass the root mux, whose redirects for unclean paths are
 	// neither JSON nor free of what the path holds.
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
