@@ -21,6 +21,11 @@ var ErrSignIn = errs.E(errs.Unauthorized, "Wrong user name or password.")
 // or not this one would have succeeded.
 var ErrThrottled = errs.E(errs.Unauthorized, "Too many failed sign-ins. Wait a few minutes and try again.")
 
+// ErrNoConsoleAccess answers a right password of a user who is in no
+// cluster-admin group (SPEC 5).
+var ErrNoConsoleAccess = errs.E(errs.Forbidden, "This user may not sign in to the console: "+
+	"only members of a cluster admin group may. Ask an administrator to add you to one.")
+
 // errNoSession is any cookie that opens no session: unknown, expired, gone.
 var errNoSession = errs.E(errs.Unauthorized, "Not signed in.")
 
@@ -121,7 +126,10 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (pw string, 
 	if err != nil {
 		return "", false, false, err
 	}
-	err = s.store.CreateUser(ctx, &User{ID: AdminName, PasswordHash: h, Created: s.nowMillis()})
+	if err := s.ensureAdminGroup(ctx); err != nil {
+		return "", false, false, err
+	}
+	err = s.store.CreateUser(ctx, &User{ID: AdminName, Groups: []string{AdminGroupID}, PasswordHash: h, Created: s.nowMillis()})
 	if errs.Is(err, errs.Conflict) {
 		return "", false, false, nil // another node got there first
 	}
@@ -129,6 +137,22 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (pw string, 
 		return "", false, false, fmt.Errorf("create user %s: %w", AdminName, err)
 	}
 	return pw, true, generated, nil
+}
+
+// ensureAdminGroup creates the cluster-admin group the first admin joins,
+// unless it exists. The store's migrations create it; an operator may have
+// deleted it since.
+func (s *Service) ensureAdminGroup(ctx context.Context) error {
+	_, err := s.store.FindGroup(ctx, AdminGroupID)
+	if !errs.Is(err, errs.NotFound) {
+		return err
+	}
+	err = s.store.CreateGroup(ctx, &Group{ID: AdminGroupID, Name: "Cluster admins", ClusterAdmin: true,
+		LDAPGroups: []string{}, SSOGroups: []string{}, Created: s.nowMillis()})
+	if errs.Is(err, errs.Conflict) {
+		return nil // another node made it, or a group has that name
+	}
+	return err
 }
 
 // SetPassword sets a user's password and signs the user out everywhere.
@@ -167,15 +191,17 @@ func (s *Service) SignIn(ctx context.Context, name, password, ip string) (*User,
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, "", fmt.Errorf("find user: %w", err)
 	}
-	hash := s.dummy // check something for unknown users too: same work, same time
-	if u != nil {
+	// Check something for unknown users and users without a password too:
+	// same work, same time.
+	hash := s.dummy
+	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
 	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
 		return nil, "", fmt.Errorf("check password of %s: %w", name, err)
 	}
-	if u == nil || !ok {
+	if u == nil || u.PasswordHash == "" || !ok {
 		s.throttle.fail(userKey, ipKey, now)
 		// An unknown name is not logged: it may be a password typed
 		// into the wrong field.
@@ -187,6 +213,12 @@ func (s *Service) SignIn(ctx context.Context, name, password, ip string) (*User,
 		return nil, "", ErrSignIn
 	}
 	s.throttle.succeed(userKey)
+	if ok, err := s.consoleAccess(ctx, u); err != nil {
+		return nil, "", fmt.Errorf("groups of %s: %w", u.ID, err)
+	} else if !ok {
+		s.log.Info("sign-in refused: not in a cluster admin group", "user", u.ID, "remote", ip)
+		return nil, "", ErrNoConsoleAccess
+	}
 	key := newSessionKey()
 	t := s.nowMillis()
 	if err := s.store.CreateSession(ctx, &Session{IDHash: hashKey(key.Reveal()), UserID: u.ID, Created: t, LastSeen: t}); err != nil {
@@ -231,6 +263,13 @@ func (s *Service) Authenticate(ctx context.Context, key string) (*User, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find user: %w", err)
+	}
+	// Group changes apply at once: a user taken out of every cluster-admin
+	// group is signed out on the next page.
+	if ok, err := s.consoleAccess(ctx, u); err != nil {
+		return nil, fmt.Errorf("groups of %s: %w", u.ID, err)
+	} else if !ok {
+		return nil, errNoSession
 	}
 	return u, nil
 }

@@ -20,6 +20,7 @@ const (
 	Forbidden    Kind = "forbidden"    // valid credentials without the right
 	NotFound     Kind = "not_found"    // no such thing (or not visible to the caller)
 	Conflict     Kind = "conflict"     // the change clashes with stored state
+	Duplicate    Kind = "duplicate"    // a create names something that exists already (v1: 406)
 	TooLarge     Kind = "too_large"    // the request body is over the limit
 	Unavailable  Kind = "unavailable"  // a dependency (the store) cannot be reached right now
 	Internal     Kind = "internal"     // a bug or an unexpected failure; detail goes to the log only

@@ -191,6 +191,7 @@ var statuses = map[errs.Kind]int{
 	errs.Forbidden:    http.StatusForbidden,
 	errs.NotFound:     http.StatusNotFound,
 	errs.Conflict:     http.StatusConflict,
+	errs.Duplicate:    http.StatusNotAcceptable,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
 	errs.Unavailable:  http.StatusServiceUnavailable,
 }

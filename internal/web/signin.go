@@ -43,6 +43,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		page.Error = account.ErrThrottled.Message
 		c.render(w, r, http.StatusTooManyRequests, "signin.html", page)
 		return
+	case err == account.ErrNoConsoleAccess:
+		page.Error = account.ErrNoConsoleAccess.Message
+		c.render(w, r, http.StatusForbidden, "signin.html", page)
+		return
 	case errs.Is(err, errs.Unauthorized):
 		page.Error = account.ErrSignIn.Message
 		c.render(w, r, http.StatusUnauthorized, "signin.html", page)

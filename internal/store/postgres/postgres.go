@@ -176,6 +176,8 @@ func formatError(err error, what string) error {
 		switch {
 		case e.Code == "23505":
 			return errs.E(errs.Conflict, what+" already exists")
+		case e.Code == "23503":
+			return errs.E(errs.Invalid, what+" refers to something that does not exist")
 		case strings.HasPrefix(e.Code, "08"), // connection exception
 			e.Code == "57P01", e.Code == "57P02", e.Code == "57P03", // shutting down, cannot connect now
 			e.Code == "53300": // too many connections

@@ -172,6 +172,8 @@ func formatError(err error, what string) error {
 		switch e.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return errs.E(errs.Conflict, what+" already exists")
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return errs.E(errs.Invalid, what+" refers to something that does not exist")
 		}
 	}
 	return err

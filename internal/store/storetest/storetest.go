@@ -29,4 +29,5 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("TokenPages", func(t *testing.T) { testTokenPages(t, open) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Groups", func(t *testing.T) { testGroups(t, open) })
 }

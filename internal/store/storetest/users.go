@@ -13,7 +13,7 @@ import (
 
 func mustCreateUser(t *testing.T, s Store, id string) *account.User {
 	t.Helper()
-	u := &account.User{ID: id, PasswordHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$a2V5", Created: base}
+	u := &account.User{ID: id, Groups: []string{}, PasswordHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$a2V5", Created: base}
 	if err := s.CreateUser(context.Background(), u); err != nil {
 		t.Fatalf("CreateUser(%q) = %v", id, err)
 	}
@@ -128,4 +128,149 @@ func testSessions(t *testing.T, open func(t *testing.T) Store) {
 	if err := s.DeleteSession(ctx, "cccc"); !errs.Is(err, errs.NotFound) {
 		t.Errorf("DeleteSession(gone) = %v, want NotFound", err)
 	}
+}
+
+func mustCreateGroup(t *testing.T, s Store, g *account.Group) {
+	t.Helper()
+	if err := s.CreateGroup(context.Background(), g); err != nil {
+		t.Fatalf("CreateGroup(%q) = %v", g.ID, err)
+	}
+}
+
+func testGroups(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+	s := open(t)
+
+	// A new store has the cluster-admin group the first admin joins.
+	gs, err := s.ListGroups(ctx)
+	if err != nil {
+		t.Fatalf("ListGroups = %v", err)
+	}
+	if len(gs) != 1 || gs[0].ID != account.AdminGroupID || !gs[0].ClusterAdmin || gs[0].AccessRight != nil {
+		t.Fatalf("groups of a new store = %+v, want only %s, a cluster-admin group without access rights", gs, account.AdminGroupID)
+	}
+
+	ops := &account.Group{ID: "ops", Name: "Operators ☃", AccessAccount: true,
+		LDAPGroups: []string{"cn=ops,dc=example", "cn=oncall"}, SSOGroups: []string{},
+		AccessRight: map[string][]string{"VIEWER": {"env-1", "env-2"}, "LOG_VIEWER": {}}, Created: base}
+	plain := &account.Group{ID: "plain", Name: "Plain", LDAPGroups: []string{}, SSOGroups: []string{"sso-a"}, Created: base.Add(time.Second)}
+	mustCreateGroup(t, s, ops)
+	mustCreateGroup(t, s, plain)
+	got, err := s.FindGroup(ctx, "ops")
+	if err != nil {
+		t.Fatalf("FindGroup = %v", err)
+	}
+	if diff := cmp.Diff(ops, got); diff != "" {
+		t.Errorf("FindGroup (-want +got):\n%s", diff)
+	}
+	if got, _ := s.FindGroup(ctx, "plain"); got == nil || got.AccessRight != nil {
+		t.Errorf("a group whose access rights were never set reads back with %+v, want nil", got)
+	}
+	if _, err := s.FindGroup(ctx, "nope"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("FindGroup(unknown) = %v, want NotFound", err)
+	}
+	for _, dup := range []*account.Group{
+		{ID: "ops", Name: "Another", Created: base},
+		{ID: "other", Name: "OPERATORS ☃", Created: base}, // names clash ignoring case
+	} {
+		if err := s.CreateGroup(ctx, dup); !errs.Is(err, errs.Conflict) {
+			t.Errorf("CreateGroup(%q, %q) = %v, want Conflict", dup.ID, dup.Name, err)
+		}
+	}
+	gs, _ = s.ListGroups(ctx)
+	if ids := groupIDs(gs); !cmp.Equal(ids, []string{account.AdminGroupID, "ops", "plain"}) {
+		t.Errorf("ListGroups ids = %v, want ordered by id", ids)
+	}
+
+	// Users carry their groups in the order given.
+	u := &account.User{ID: "jane", Email: "jane@example.com", FirstName: "Jane", LastName: "Doe",
+		Groups: []string{"plain", "ops"}, Created: base}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser = %v", err)
+	}
+	if got, err := s.FindUser(ctx, "jane"); err != nil || !cmp.Equal(u, got) {
+		t.Errorf("FindUser = %+v, %v; want %+v", got, err, u)
+	}
+	bad := &account.User{ID: "joe", Groups: []string{"missing"}, Created: base}
+	if err := s.CreateUser(ctx, bad); !errs.Is(err, errs.Invalid) {
+		t.Errorf("CreateUser with an unknown group = %v, want Invalid", err)
+	}
+	if _, err := s.FindUser(ctx, "joe"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("a refused CreateUser left the user behind: FindUser = %v", err)
+	}
+	mustCreateUser(t, s, "admin")
+
+	u.Email, u.FirstName, u.Groups = "j.doe@example.com", "Janet", []string{"ops", account.AdminGroupID}
+	if err := s.UpdateUser(ctx, u); err != nil {
+		t.Fatalf("UpdateUser = %v", err)
+	}
+	us, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatalf("ListUsers = %v", err)
+	}
+	if len(us) != 2 || us[0].ID != "admin" || !cmp.Equal(us[1], u) {
+		t.Errorf("ListUsers = %+v, want admin and the updated %+v", us, u)
+	}
+	if err := s.UpdateUser(ctx, &account.User{ID: "nobody", Groups: []string{}}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("UpdateUser(unknown) = %v, want NotFound", err)
+	}
+	u2 := *u
+	u2.Groups = []string{"missing"}
+	if err := s.UpdateUser(ctx, &u2); !errs.Is(err, errs.Invalid) {
+		t.Errorf("UpdateUser with an unknown group = %v, want Invalid", err)
+	}
+	if got, _ := s.FindUser(ctx, "jane"); got == nil || !cmp.Equal(got.Groups, u.Groups) {
+		t.Errorf("a refused UpdateUser changed the groups: %+v", got)
+	}
+
+	// Updating a group keeps its id and creation time; names stay unique.
+	ops.Name, ops.ClusterAdmin, ops.AccessRight, ops.LDAPGroups = "Ops", true, map[string][]string{}, []string{}
+	if err := s.UpdateGroup(ctx, ops); err != nil {
+		t.Fatalf("UpdateGroup = %v", err)
+	}
+	if got, _ := s.FindGroup(ctx, "ops"); !cmp.Equal(got, ops) {
+		t.Errorf("after UpdateGroup, FindGroup = %+v, want %+v", got, ops)
+	}
+	clash := *plain
+	clash.Name = "OPS"
+	if err := s.UpdateGroup(ctx, &clash); !errs.Is(err, errs.Conflict) {
+		t.Errorf("UpdateGroup to a taken name = %v, want Conflict", err)
+	}
+	if err := s.UpdateGroup(ctx, &account.Group{ID: "nope", Name: "x"}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("UpdateGroup(unknown) = %v, want NotFound", err)
+	}
+
+	// Deleting a group takes it from its members; deleting a user takes
+	// its sessions.
+	if err := s.DeleteGroup(ctx, "ops"); err != nil {
+		t.Fatalf("DeleteGroup = %v", err)
+	}
+	if got, _ := s.FindUser(ctx, "jane"); got == nil || !cmp.Equal(got.Groups, []string{account.AdminGroupID}) {
+		t.Errorf("after DeleteGroup, jane's groups = %+v, want [%s]", got, account.AdminGroupID)
+	}
+	if err := s.DeleteGroup(ctx, "ops"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("DeleteGroup(gone) = %v, want NotFound", err)
+	}
+	if err := s.CreateSession(ctx, &account.Session{IDHash: "jj", UserID: "jane", Created: base, LastSeen: base}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, "jane"); err != nil {
+		t.Fatalf("DeleteUser = %v", err)
+	}
+	if _, err := s.FindSession(ctx, "jj"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("the session of a deleted user: FindSession = %v, want NotFound", err)
+	}
+	if err := s.DeleteUser(ctx, "jane"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("DeleteUser(gone) = %v, want NotFound", err)
+	}
+	// The name of a deleted group is free again.
+	mustCreateGroup(t, s, &account.Group{ID: "ops2", Name: "ops", Created: base})
+}
+
+func groupIDs(gs []*account.Group) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.ID)
+	}
+	return out
 }
