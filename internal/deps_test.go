@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"environment":     {"errs", "token"},
 	"auth":            {"errs", "token"},
 	"openapi":         {},
-	"httpapi":         {"auth", "cluster", "environment", "errs", "openapi", "requestid", "token"},
+	"httpapi":         {"account", "auth", "cluster", "environment", "errs", "openapi", "requestid", "token"},
 	"server":          {"auth", "openapi", "requestid", "token"},
 	"cluster":         {"errs"},
 	"store/sqlite":    {"account", "cluster", "environment", "errs", "token"},

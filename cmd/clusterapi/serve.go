@@ -121,12 +121,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ln.Close()
 		return err
 	}
-	api := httpapi.New(log, verifier, tokens, envs, nodes)
 	console, accounts, err := newConsole(ctx, log, db, tokens, getenv, *idle)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	api := httpapi.New(log, verifier, tokens, envs, nodes, accounts)
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,

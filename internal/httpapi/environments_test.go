@@ -39,7 +39,7 @@ func newEnvAPI(t *testing.T) *envAPI {
 	t.Cleanup(func() { db.Close() })
 	tokens := token.NewService(db, token.Options{})
 	envs := environment.NewService(db, tokens)
-	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs, nil)
+	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs, nil, nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	a := &envAPI{url: srv.URL, tokens: tokens}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"clusterapi/internal/account"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
@@ -37,6 +38,7 @@ type API struct {
 	tokens   *token.Service
 	envs     *environment.Service
 	nodes    *cluster.Registry
+	accounts *account.Service
 	mux      *http.ServeMux
 	table    []Route // every route, in registration order
 }
@@ -49,9 +51,10 @@ type Route struct {
 }
 
 // New returns the API over the given services. nodes is the cluster's node
-// registry; nil lists no nodes.
-func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service, nodes *cluster.Registry) *API {
-	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, nodes: nodes, mux: http.NewServeMux()}
+// registry; nil lists no nodes. accounts serves the v1 users and groups.
+func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service, nodes *cluster.Registry,
+	accounts *account.Service) *API {
+	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, nodes: nodes, accounts: accounts, mux: http.NewServeMux()}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)
@@ -359,6 +362,9 @@ func decodeError(err error, body []byte) error {
 // elementPath refines a type error's field path with the index of the first
 // array element at fault, so that clients see scopes[2] rather than scopes.
 func elementPath(body []byte, te *json.UnmarshalTypeError) string {
+	if te.Value == "array" {
+		return te.Field // the field itself is an array where none belongs
+	}
 	raw := json.RawMessage(body)
 	for _, key := range strings.Split(te.Field, ".") {
 		var obj map[string]json.RawMessage

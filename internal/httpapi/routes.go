@@ -30,6 +30,16 @@ func (a *API) routes() {
 	// Cluster API v1 (SPEC 5).
 	a.handle("GET /api/v1.0/onpremise/cluster", a.listClusterNodes,
 		token.ServiceProviderAPI, token.ControlManagement, token.Nodekeeper)
+	a.handle("GET "+usersPath, a.listUsers, token.ServiceProviderAPI)
+	a.handle("POST "+usersPath, a.createUser, token.ServiceProviderAPI)
+	a.handle("PUT "+usersPath, a.updateUser, token.ServiceProviderAPI)
+	a.handle("GET "+usersPath+"/{id}", a.getUser, token.ServiceProviderAPI)
+	a.handle("DELETE "+usersPath+"/{id}", a.deleteUser, token.ServiceProviderAPI)
+	a.handle("GET "+groupsPath, a.listGroups, token.ServiceProviderAPI)
+	a.handle("POST "+groupsPath, a.createGroup, token.ServiceProviderAPI)
+	a.handle("PUT "+groupsPath, a.updateGroup, token.ServiceProviderAPI)
+	a.handle("GET "+groupsPath+"/{groupId}", a.getGroup, token.ServiceProviderAPI)
+	a.handle("DELETE "+groupsPath+"/{groupId}", a.deleteGroup, token.ServiceProviderAPI)
 
 	// The API documents (SPEC 7), without authentication.
 	a.public("GET "+openapi.V2.Path, openapi.V2.Handler())

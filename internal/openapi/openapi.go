@@ -87,7 +87,13 @@ var documents = sync.OnceValues(func() (map[string][]byte, error) {
 			v1Paths[aliasTo+rest] = item
 		}
 	}
-	comps, err := usedComponents(v1Paths, v2["components"].(map[string]any))
+	// v1's operations use v2's shared components (the envelope, the
+	// responses) and its own (users, groups).
+	all, err := mergeComponents(v2["components"].(map[string]any), v1["components"])
+	if err != nil {
+		return nil, err
+	}
+	comps, err := usedComponents(v1Paths, all)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +106,34 @@ var documents = sync.OnceValues(func() (map[string][]byte, error) {
 	}
 	return map[string][]byte{V2.Path: v2Raw, V1.Path: append(b, '\n')}, nil
 })
+
+// mergeComponents returns v2's components with v1's added; a name in both
+// is an error, since one of the two would silently lose.
+func mergeComponents(v2 map[string]any, v1 any) (map[string]any, error) {
+	out := map[string]any{}
+	for kind, section := range v2 {
+		m := map[string]any{}
+		for name, c := range section.(map[string]any) {
+			m[name] = c
+		}
+		out[kind] = m
+	}
+	own, _ := v1.(map[string]any)
+	for kind, section := range own {
+		m, _ := out[kind].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			out[kind] = m
+		}
+		for name, c := range section.(map[string]any) {
+			if _, dup := m[name]; dup {
+				return nil, fmt.Errorf("v1.json: component %s/%s is also in v2.json", kind, name)
+			}
+			m[name] = c
+		}
+	}
+	return out, nil
+}
 
 var refRE = regexp.MustCompile(`"#/components/([A-Za-z]+)/([A-Za-z0-9._-]+)"`)
 
@@ -127,7 +161,7 @@ func usedComponents(paths map[string]any, all map[string]any) (map[string]any, e
 			src, _ := all[kind].(map[string]any)
 			c, ok := src[name]
 			if !ok {
-				return nil, fmt.Errorf("v2.json: no component %s/%s", kind, name)
+				return nil, fmt.Errorf("no component %s/%s in v2.json or v1.json", kind, name)
 			}
 			section[name] = c
 			todo = append(todo, c)
