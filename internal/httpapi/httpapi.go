@@ -23,6 +23,7 @@ import (
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/errs"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
 )
@@ -36,6 +37,7 @@ type API struct {
 	verifier *auth.Verifier
 	tokens   *token.Service
 	envs     *environment.Service
+	zones    *networkzone.Service
 	nodes    *cluster.Registry
 	mux      *http.ServeMux
 	table    []Route // every route, in registration order
@@ -50,8 +52,9 @@ type Route struct {
 
 // New returns the API over the given services. nodes is the cluster's node
 // registry; nil lists no nodes.
-func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service, nodes *cluster.Registry) *API {
-	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, nodes: nodes, mux: http.NewServeMux()}
+func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service,
+	zones *networkzone.Service, nodes *cluster.Registry) *API {
+	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, zones: zones, nodes: nodes, mux: http.NewServeMux()}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)
