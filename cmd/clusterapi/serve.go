@@ -20,6 +20,7 @@ import (
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
 	"clusterapi/internal/logbuf"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/server"
 	"clusterapi/internal/store/postgres"
 	"clusterapi/internal/store/sqlite"
@@ -38,6 +39,7 @@ type store interface {
 	environment.Store
 	cluster.Store
 	account.Store
+	networkzone.Store
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -106,6 +108,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	tokens := token.NewService(db, token.Options{Strict: *strict})
 	envs := environment.NewService(db, tokens)
+	zones := networkzone.NewService(db)
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
 	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier})
 	if err := verifier.Init(ctx); err != nil {
@@ -126,7 +129,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ln.Close()
 		return err
 	}
-	api := httpapi.New(log, verifier, tokens, envs, nodes, accounts)
+	api := httpapi.New(log, verifier, tokens, envs, zones, nodes, accounts)
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,

@@ -19,6 +19,7 @@ import (
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
 )
@@ -39,7 +40,7 @@ func newEnvAPI(t *testing.T) *envAPI {
 	t.Cleanup(func() { db.Close() })
 	tokens := token.NewService(db, token.Options{})
 	envs := environment.NewService(db, tokens)
-	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs, nil, nil)
+	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs, networkzone.NewService(db), nil, nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	a := &envAPI{url: srv.URL, tokens: tokens}

@@ -24,6 +24,7 @@ import (
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/errs"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
 )
@@ -37,6 +38,7 @@ type API struct {
 	verifier *auth.Verifier
 	tokens   *token.Service
 	envs     *environment.Service
+	zones    *networkzone.Service
 	nodes    *cluster.Registry
 	accounts *account.Service
 	mux      *http.ServeMux
@@ -52,9 +54,10 @@ type Route struct {
 
 // New returns the API over the given services. nodes is the cluster's node
 // registry; nil lists no nodes. accounts serves the v1 users and groups.
-func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service, nodes *cluster.Registry,
-	accounts *account.Service) *API {
-	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, nodes: nodes, accounts: accounts, mux: http.NewServeMux()}
+func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service,
+	zones *networkzone.Service, nodes *cluster.Registry, accounts *account.Service) *API {
+	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, zones: zones, nodes: nodes, accounts: accounts,
+		mux: http.NewServeMux()}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)

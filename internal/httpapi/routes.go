@@ -27,6 +27,12 @@ func (a *API) routes() {
 	a.handle("POST "+environmentsPath+"/{id}/tokenManagementToken", a.createTokenManagementToken, token.EnvironmentTokenManagement)
 	// -- environments routes end --
 
+	// Network zones API (SPEC 4.7).
+	a.handle("GET "+networkZonesPath, a.listNetworkZones, token.ServiceProviderAPI)
+	a.handle("GET "+networkZonesPath+"/{id}", a.getNetworkZone, token.ServiceProviderAPI)
+	a.handle("PUT "+networkZonesPath+"/{id}", a.putNetworkZone, token.ServiceProviderAPI)
+	a.handle("DELETE "+networkZonesPath+"/{id}", a.deleteNetworkZone, token.ServiceProviderAPI)
+
 	// Cluster API v1 (SPEC 5).
 	a.handle("GET /api/v1.0/onpremise/cluster", a.listClusterNodes,
 		token.ServiceProviderAPI, token.ControlManagement, token.Nodekeeper)

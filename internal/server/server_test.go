@@ -16,6 +16,7 @@ import (
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/server"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
@@ -49,7 +50,7 @@ func TestPanicIsGeneric500(t *testing.T) {
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	tokens := token.NewService(db, token.Options{})
-	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens), nil, nil)
+	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens), networkzone.NewService(db), nil, nil)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.HandleFunc("/api/boom", func(http.ResponseWriter, *http.Request) { panic("boom: internal detail") })

@@ -117,17 +117,38 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		base := filepath.Base(name)
-		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %s", base)
-		}
+	versions, err := migrationVersions(names)
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
+		version := versions[i]
 		if err := apply(ctx, conn.Conn(), version, name); err != nil {
-			return fmt.Errorf("migrate %s: %w", base, err)
+			return fmt.Errorf("migrate %s: %w", filepath.Base(name), err)
 		}
 	}
 	return nil
+}
+
+// migrationVersions returns the number of each migration file. Every number
+// must be used once: a version is recorded once, so of two files with one
+// number only the first would ever run (say, after a merge of two branches
+// that each added the next one), and both are refused before either runs.
+func migrationVersions(names []string) ([]int, error) {
+	versions := make([]int, len(names))
+	seen := map[int]string{}
+	for i, name := range names {
+		base := filepath.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migrate: bad migration name %s", base)
+		}
+		if prev, dup := seen[version]; dup {
+			return nil, fmt.Errorf("migrate: %s and %s have the same number", prev, base)
+		}
+		seen[version], versions[i] = base, version
+	}
+	return versions, nil
 }
 
 func apply(ctx context.Context, conn *pgx.Conn, version int, name string) error {

@@ -9,6 +9,7 @@ import (
 	"clusterapi/internal/account"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
+	"clusterapi/internal/networkzone"
 	"clusterapi/internal/token"
 )
 
@@ -18,6 +19,7 @@ type Store interface {
 	environment.Store
 	cluster.Store
 	account.Store
+	networkzone.Store
 }
 
 // Run runs the suite. open must return a fresh, empty store for each call and
@@ -30,4 +32,5 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open) })
+	t.Run("NetworkZones", func(t *testing.T) { testNetworkZones(t, open) })
 }
