@@ -66,6 +66,14 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("user passwd: %w", err)
 	}
 	fmt.Fprintf(stderr, "user passwd: password of %s changed; its console sessions are signed out\n", name)
+	if name == account.AdminName {
+		// Break-glass: whatever happened to the groups, admin gets back in.
+		if changed, err := accounts.RestoreAdminAccess(ctx); err != nil {
+			return fmt.Errorf("user passwd: %w", err)
+		} else if changed {
+			fmt.Fprintf(stderr, "user passwd: %s is back in the cluster admin group %s\n", name, account.AdminGroupID)
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,6 +154,41 @@ func (s *Service) ensureAdminGroup(ctx context.Context) error {
 		return nil // another node made it, or a group has that name
 	}
 	return err
+}
+
+// RestoreAdminAccess is the command line's break-glass: it makes sure that
+// admin may sign in to the console, whatever the API did to the groups. The
+// cluster-admin group exists again with its right, and admin is in it.
+// changed reports whether anything had to change.
+func (s *Service) RestoreAdminAccess(ctx context.Context) (changed bool, err error) {
+	g, err := s.store.FindGroup(ctx, AdminGroupID)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		if err := s.ensureAdminGroup(ctx); err != nil {
+			return false, err
+		}
+		changed = true
+	case err != nil:
+		return false, err
+	case !g.ClusterAdmin:
+		g.ClusterAdmin = true
+		if err := s.store.UpdateGroup(ctx, g); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	u, err := s.store.FindUser(ctx, AdminName)
+	if err != nil {
+		return changed, err
+	}
+	if !slices.Contains(u.Groups, AdminGroupID) {
+		u.Groups = append(u.Groups, AdminGroupID)
+		if err := s.store.UpdateUser(ctx, u); err != nil {
+			return changed, err
+		}
+		changed = true
+	}
+	return changed, nil
 }
 
 // SetPassword sets a user's password and signs the user out everywhere.

@@ -197,3 +197,38 @@ func TestUserAndGroupValidation(t *testing.T) {
 		t.Errorf("refused creates stored groups: %d groups", len(gs))
 	}
 }
+
+func TestRestoreAdminAccess(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t, account.Options{})
+	if _, _, _, err := s.EnsureAdmin(ctx, "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.RestoreAdminAccess(ctx); err != nil || changed {
+		t.Errorf("RestoreAdminAccess with nothing wrong = %v, %v; want false, nil", changed, err)
+	}
+	// Another admin lets the API take admin's access away entirely.
+	in := jane(account.AdminGroupID)
+	in.Password = ptr("jane-password")
+	if _, err := s.CreateUser(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateUser(ctx, account.UserInput{ID: ptr(account.AdminName), Email: ptr("admin@example.com"),
+		FirstName: ptr("A"), LastName: ptr("D"), Groups: &[]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	in.Groups = &[]string{}
+	in.Password = nil
+	if _, err := s.UpdateUser(ctx, in); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("taking the last admin out = %v, want refused", err)
+	}
+	if _, _, err := s.SignIn(ctx, account.AdminName, "admin-password", "192.0.2.9"); err != account.ErrNoConsoleAccess {
+		t.Fatalf("SignIn(admin out of every group) = %v, want ErrNoConsoleAccess", err)
+	}
+	if changed, err := s.RestoreAdminAccess(ctx); err != nil || !changed {
+		t.Fatalf("RestoreAdminAccess = %v, %v; want true, nil", changed, err)
+	}
+	if _, _, err := s.SignIn(ctx, account.AdminName, "admin-password", "192.0.2.9"); err != nil {
+		t.Errorf("SignIn after RestoreAdminAccess = %v", err)
+	}
+}
