@@ -30,10 +30,11 @@ var allowed = map[string][]string{
 	"httpapi":         {"account", "auth", "cluster", "environment", "errs", "networkzone", "openapi", "requestid", "token"},
 	"server":          {"auth", "openapi", "requestid", "token"},
 	"cluster":         {"errs"},
-	"store/sqlite":    {"account", "cluster", "environment", "errs", "networkzone", "token"},
-	"store/postgres":  {"account", "cluster", "environment", "errs", "networkzone", "token"},
-	"store/storetest": {"account", "cluster", "environment", "errs", "networkzone", "token"},
+	"store/sqlite":    {"account", "audit", "cluster", "environment", "errs", "networkzone", "token"},
+	"store/postgres":  {"account", "audit", "cluster", "environment", "errs", "networkzone", "token"},
+	"store/storetest": {"account", "audit", "cluster", "environment", "errs", "networkzone", "token"},
 	"account":         {"errs"},
+	"audit":           {"token"},
 	"web":             {"account", "auth", "errs", "requestid", "token"},
 }
 

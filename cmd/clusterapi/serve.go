@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
@@ -39,6 +40,7 @@ type store interface {
 	environment.Store
 	cluster.Store
 	account.Store
+	audit.Store
 	networkzone.Store
 	Ping(ctx context.Context) error
 	Close() error

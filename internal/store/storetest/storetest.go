@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/networkzone"
@@ -20,6 +21,7 @@ type Store interface {
 	cluster.Store
 	account.Store
 	networkzone.Store
+	audit.Store
 }
 
 // Run runs the suite. open must return a fresh, empty store for each call and
@@ -32,5 +34,6 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("Groups", func(t *testing.T) { testGroups(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("NetworkZones", func(t *testing.T) { testNetworkZones(t, open) })
 }
