@@ -213,4 +213,6 @@ func (r *Recorder) prune(ctx context.Context) {
 }
 
 // Find returns the events q selects, newest first.
-func (r *Recorder) Find(ctx context.Context, q Query) ([]Event, error) { return r.store.FindAudit(ctx, q) }
+func (r *Recorder) Find(ctx context.Context, q Query) ([]Event, error) {
+	return r.store.FindAudit(ctx, q)
+}
