@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"networkzone":     {"errs"},
 	"auth":            {"errs", "token"},
 	"openapi":         {},
-	"httpapi":         {"account", "auth", "cluster", "environment", "errs", "networkzone", "openapi", "requestid", "token"},
+	"httpapi":         {"account", "audit", "auth", "cluster", "environment", "errs", "networkzone", "openapi", "requestid", "token"},
 	"server":          {"auth", "openapi", "requestid", "token"},
 	"cluster":         {"errs"},
 	"store/sqlite":    {"account", "audit", "cluster", "environment", "errs", "networkzone", "token"},
@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"store/storetest": {"account", "audit", "cluster", "environment", "errs", "networkzone", "token"},
 	"account":         {"errs"},
 	"audit":           {"token"},
-	"web":             {"account", "auth", "errs", "requestid", "token"},
+	"web":             {"account", "audit", "auth", "errs", "requestid", "token"},
 }
 
 func TestDependencies(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/token"
 	"clusterapi/internal/web"
 )
@@ -23,7 +24,7 @@ func consoleFlags(fs *flag.FlagSet, getenv func(string) string) *time.Duration {
 // newConsole builds the console over store and makes sure someone can sign
 // in: with no users at all, it creates admin with the password from
 // CLUSTERAPI_ADMIN_PASSWORD or a generated one, which it logs this once.
-func newConsole(ctx context.Context, log *slog.Logger, store account.Store, tokens *token.Service,
+func newConsole(ctx context.Context, log *slog.Logger, store account.Store, tokens *token.Service, auditLog *audit.Recorder,
 	getenv func(string) string, idle time.Duration) (*web.Console, *account.Service, error) {
 	accounts := account.NewService(store, account.Options{IdleTimeout: idle, Logger: log})
 	pw, created, generated, err := accounts.EnsureAdmin(ctx, getenv("CLUSTERAPI_ADMIN_PASSWORD"))
@@ -42,7 +43,7 @@ func newConsole(ctx context.Context, log *slog.Logger, store account.Store, toke
 	case getenv("CLUSTERAPI_ADMIN_PASSWORD") != "":
 		log.Info("CLUSTERAPI_ADMIN_PASSWORD is ignored: the store already has users (change a password with `clusterapi user passwd NAME`)")
 	}
-	return web.New(web.Config{Logger: log, Accounts: accounts, Tokens: tokens}), accounts, nil
+	return web.New(web.Config{Logger: log, Accounts: accounts, Tokens: tokens, Audit: auditLog}), accounts, nil
 }
 
 // pruneSessions deletes idle sessions now and then until ctx ends.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -87,4 +88,18 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// durationFlag adds --name to fs with its default from the environment
+// variable env, or def. An environment value that is not a positive
+// duration is an error rather than silently the default.
+func durationFlag(fs *flag.FlagSet, getenv func(string) string, name, env string, def time.Duration, usage string) (*time.Duration, error) {
+	if s := getenv(env); s != "" {
+		v, err := time.ParseDuration(s)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("%s=%q: want a positive duration such as 2160h", env, s)
+		}
+		def = v
+	}
+	return fs.Duration(name, def, fmt.Sprintf("%s (env %s)", usage, env)), nil
 }

@@ -87,11 +87,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	idle := consoleFlags(fs, getenv)
+	retention, err := durationFlag(fs, getenv, "audit-retention", "CLUSTERAPI_AUDIT_RETENTION", audit.DefaultRetention,
+		"how long the audit log keeps events")
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *retention <= 0 {
+		return errors.New("serve: --audit-retention must be positive")
 	}
 	if *nf.heartbeat <= 0 {
 		return errors.New("serve: --heartbeat must be positive")
@@ -111,6 +119,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tokens := token.NewService(db, token.Options{Strict: *strict})
 	envs := environment.NewService(db, tokens)
 	zones := networkzone.NewService(db)
+	auditLog := audit.NewRecorder(db, audit.Options{Retention: *retention, Logger: log})
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
 	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier})
 	if err := verifier.Init(ctx); err != nil {
@@ -126,12 +135,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ln.Close()
 		return err
 	}
-	console, accounts, err := newConsole(ctx, log, db, tokens, getenv, *idle)
+	console, accounts, err := newConsole(ctx, log, db, tokens, auditLog, getenv, *idle)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	api := httpapi.New(log, verifier, tokens, envs, zones, nodes, accounts)
+	api := httpapi.New(httpapi.Config{Log: log, Verifier: verifier, Tokens: tokens, Envs: envs, Zones: zones,
+		Nodes: nodes, Accounts: accounts, Audit: auditLog})
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
@@ -147,6 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { verifier.Run(flushCtx) })
+	wg.Go(func() { auditLog.Run(flushCtx) })
 	wg.Go(func() { nodes.Run(flushCtx) })
 	wg.Go(func() { pruneSessions(flushCtx, log, accounts) })
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"clusterapi/internal/token"
 )
@@ -86,8 +87,9 @@ func (r *Recorder) Record(e Event) {
 		e.Time = r.now()
 	}
 	e.Time = e.Time.UTC().Truncate(time.Millisecond)
-	e.User, e.TokenID, e.Target = token.Redact(e.User), token.Redact(e.TokenID), token.Redact(e.Target)
-	e.Outcome, e.Detail, e.ClientAddr = token.Redact(e.Outcome), token.Redact(e.Detail), token.Redact(e.ClientAddr)
+	for _, f := range []*string{&e.Action, &e.User, &e.TokenID, &e.ClientAddr, &e.Target, &e.Outcome, &e.Detail} {
+		*f = clip(token.Redact(*f))
+	}
 	if e.Count < 1 {
 		e.Count = 1
 	}
@@ -215,4 +217,19 @@ func (r *Recorder) prune(ctx context.Context) {
 // Find returns the events q selects, newest first.
 func (r *Recorder) Find(ctx context.Context, q Query) ([]Event, error) {
 	return r.store.FindAudit(ctx, q)
+}
+
+// maxField bounds each text of an event: a client may send a huge id.
+const maxField = 512
+
+// clip cuts s to maxField bytes on a character boundary.
+func clip(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	cut := maxField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -8,6 +8,7 @@ import (
 
 	"clusterapi/internal/environment"
 	"clusterapi/internal/errs"
+	"clusterapi/internal/token"
 )
 
 // environmentsPath is the base of the Environments API (SPEC 4).
@@ -388,10 +389,13 @@ func (a *API) listEnvironments(w http.ResponseWriter, r *http.Request) {
 // created writes the 201 short form of a create, with its Location.
 func created(w http.ResponseWriter, r *http.Request, res *environment.Result) {
 	out := environmentCreatedOut{ID: res.Environment.ID, Name: res.Environment.Name}
+	detail := "created " + res.Environment.Name
 	if res.Token != "" {
 		t := res.Token.Reveal()
 		out.TokenManagementToken = &t
+		detail += ", with a token-management token " + t[:token.IDLen]
 	}
+	noteAudit(r, "environment.create", res.Environment.ID, detail)
 	w.Header().Set("Location", environmentsPath+"/"+res.Environment.ID)
 	encode(w, r, http.StatusCreated, out)
 }
@@ -485,10 +489,11 @@ func (a *API) createTokenManagementToken(w http.ResponseWriter, r *http.Request)
 			return
 		}
 	}
-	_, secret, err := a.envs.CreateToken(r.Context(), principal(r).Actor(), r.PathValue("id"), name, d)
+	t, secret, err := a.envs.CreateToken(r.Context(), principal(r).Actor(), r.PathValue("id"), name, d)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	noteAudit(r, "", r.PathValue("id"), "minted token-management token "+t.ID)
 	encode(w, r, http.StatusCreated, createTokenResponse{Token: secret.Reveal()})
 }

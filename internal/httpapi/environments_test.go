@@ -40,7 +40,8 @@ func newEnvAPI(t *testing.T) *envAPI {
 	t.Cleanup(func() { db.Close() })
 	tokens := token.NewService(db, token.Options{})
 	envs := environment.NewService(db, tokens)
-	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs, networkzone.NewService(db), nil, nil)
+	api := httpapi.New(httpapi.Config{Log: slog.New(slog.DiscardHandler), Verifier: auth.NewVerifier(tokens, auth.Options{}),
+		Tokens: tokens, Envs: envs, Zones: networkzone.NewService(db)})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	a := &envAPI{url: srv.URL, tokens: tokens}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
@@ -36,8 +37,9 @@ func FuzzRequestBodies(f *testing.F) {
 	tokens := token.NewService(db, token.Options{})
 	envs := environment.NewService(db, tokens)
 	accounts := account.NewService(db, account.Options{Hash: account.HashParams{Memory: 64, Time: 1, Threads: 1}})
-	api := httpapi.New(slog.New(slog.DiscardHandler), auth.NewVerifier(tokens, auth.Options{}), tokens, envs,
-		networkzone.NewService(db), nil, accounts)
+	api := httpapi.New(httpapi.Config{Log: slog.New(slog.DiscardHandler), Verifier: auth.NewVerifier(tokens, auth.Options{}),
+		Tokens: tokens, Envs: envs, Zones: networkzone.NewService(db), Accounts: accounts,
+		Audit: audit.NewRecorder(db, audit.Options{})})
 	all := []token.Scope{token.ClusterTokenManagement, token.ServiceProviderAPI, token.EnvironmentTokenManagement}
 	_, secret, err := tokens.Create(context.Background(), token.Actor{}, token.CreateInput{Name: "fuzz", Scopes: all, UserID: "admin"})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/cluster"
 	"clusterapi/internal/environment"
@@ -41,6 +42,7 @@ type API struct {
 	zones    *networkzone.Service
 	nodes    *cluster.Registry
 	accounts *account.Service
+	audit    *audit.Recorder
 	mux      *http.ServeMux
 	table    []Route // every route, in registration order
 }
@@ -52,12 +54,24 @@ type Route struct {
 	Public  bool          // served without authentication
 }
 
-// New returns the API over the given services. nodes is the cluster's node
-// registry; nil lists no nodes. accounts serves the v1 users and groups.
-func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service,
-	zones *networkzone.Service, nodes *cluster.Registry, accounts *account.Service) *API {
-	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, zones: zones, nodes: nodes, accounts: accounts,
-		mux: http.NewServeMux()}
+// Config is what the API serves from. Nil services serve nothing useful,
+// which route-table tests rely on; Nodes nil lists no nodes; Audit nil
+// records nothing.
+type Config struct {
+	Log      *slog.Logger
+	Verifier *auth.Verifier
+	Tokens   *token.Service
+	Envs     *environment.Service
+	Zones    *networkzone.Service
+	Nodes    *cluster.Registry
+	Accounts *account.Service
+	Audit    *audit.Recorder
+}
+
+// New returns the API over c's services.
+func New(c Config) *API {
+	a := &API{log: c.Log, verifier: c.Verifier, tokens: c.Tokens, envs: c.Envs, zones: c.Zones, nodes: c.Nodes,
+		accounts: c.Accounts, audit: c.Audit, mux: http.NewServeMux()}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)
@@ -121,21 +135,30 @@ func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.verifier.Authenticate(r)
 		if err != nil {
-			a.writeError(w, r, err)
+			a.refuse(w, r, err)
 			return
 		}
 		if p.EnvironmentID != "" {
 			// Tokens bound to an environment are for that environment's API
 			// only, never for cluster routes (SPEC 6).
-			a.writeError(w, r, token.ErrAuthFail)
+			a.refuse(w, r, token.ErrAuthFail)
 			return
 		}
 		if len(scopes) > 0 && !p.Scopes.Any(set) {
-			a.writeError(w, r, forbidden)
+			a.refuse(w, r, forbidden)
 			return
 		}
 		h(w, r.WithContext(auth.NewContext(r.Context(), p)))
 	})
+}
+
+// refuse answers a request that failed authentication or the scope check,
+// and counts the failure for the audit log (aggregated per address).
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := errors.AsType[*errs.Error](err); ok && (e.Kind == errs.Unauthorized || e.Kind == errs.Forbidden) {
+		a.audit.FailedAuth(auth.ClientIP(r), e.Message)
+	}
+	a.writeError(w, r, err)
 }
 
 // principal returns the request's authenticated principal; require put it there.
@@ -207,6 +230,7 @@ var statuses = map[errs.Kind]int{
 // gets the detail.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if se, ok := errors.AsType[*statusError](err); ok {
+		noteFailure(r, se.status, se.message)
 		encode(w, r, se.status, envelope{envelopeError{Code: se.status, Message: se.message}})
 		return
 	}
@@ -227,6 +251,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	// Messages may quote what the client sent (an unknown scope, a filter
 	// value): a full token pasted in the wrong place is not repeated back.
 	body := envelope{envelopeError{Code: status, Message: token.Redact(e.Message)}}
+	noteFailure(r, status, body.Error.Message)
 	for _, v := range e.Violations {
 		body.Error.ConstraintViolations = append(body.Error.ConstraintViolations,
 			constraintViolation{Path: token.Redact(v.Path), Message: token.Redact(v.Message), ParameterLocation: string(v.Location)})

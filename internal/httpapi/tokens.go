@@ -190,6 +190,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	noteAudit(r, "", t.ID, scopeDiff(nil, t.Scopes)+expiryDetail(t))
 	w.Header().Set("Location", "/api/cluster/v2/tokens/"+t.ID)
 	if wantsPlainText(r) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -215,12 +216,19 @@ func (a *API) updateToken(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	var before *token.Token
+	if a.audit != nil { // the audit log records what changed
+		before, _ = a.tokens.Get(r.Context(), r.PathValue("id"))
+	}
 	err = a.tokens.Update(r.Context(), principal(r).Actor(), r.PathValue("id"), token.Change{
 		Name: req.Name, Revoked: req.Revoked, Scopes: req.Scopes,
 	})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
+	}
+	if before != nil {
+		a.noteTokenUpdate(r, before, req)
 	}
 	encode(w, r, http.StatusNoContent, nil)
 }
@@ -243,10 +251,39 @@ func (a *API) lookupToken(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errs.Field(errs.Payload, "token", "must be given"))
 		return
 	}
+	noteAudit(r, "", tokenIDOf(*req.Token), "")
 	t, err := a.tokens.Lookup(r.Context(), principal(r).Actor(), *req.Token)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	encode(w, r, http.StatusOK, toMetadata(t))
+}
+
+// noteTokenUpdate tells the audit log what a PUT changed: a revocation or
+// restoration is its own action; renames and scope changes are the detail.
+func (a *API) noteTokenUpdate(r *http.Request, before *token.Token, req updateTokenRequest) {
+	action := ""
+	var parts []string
+	if req.Revoked != nil && *req.Revoked != before.Revoked {
+		action = "token.restore"
+		if *req.Revoked {
+			action = "token.revoke"
+		}
+	}
+	if req.Name != nil && *req.Name != before.Name {
+		parts = append(parts, "renamed")
+	}
+	if req.Scopes != nil {
+		parts = append(parts, scopeDiff(before.Scopes, req.Scopes))
+	}
+	noteAudit(r, action, before.ID, strings.Join(parts, "; "))
+}
+
+// expiryDetail says when a new token expires, for the audit log.
+func expiryDetail(t *token.Token) string {
+	if t.Expires.IsZero() {
+		return "; never expires"
+	}
+	return "; expires " + t.Expires.UTC().Format(time.RFC3339)
 }

@@ -132,7 +132,10 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	answer(a, w, r, toUserOut)(a.accounts.CreateUser(r.Context(), in.input()))
+	answer(a, w, r, func(u *account.User) userOut {
+		noteAudit(r, "", u.ID, "")
+		return toUserOut(u)
+	})(a.accounts.CreateUser(r.Context(), in.input()))
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +144,17 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	answer(a, w, r, toUserOut)(a.accounts.UpdateUser(r.Context(), in.input()))
+	if in.ID != nil {
+		noteAudit(r, "", *in.ID, "") // for the failures too
+	}
+	answer(a, w, r, func(u *account.User) userOut {
+		detail := ""
+		if in.PasswordClearText != nil {
+			detail = "password changed"
+		}
+		noteAudit(r, "", u.ID, detail)
+		return toUserOut(u)
+	})(a.accounts.UpdateUser(r.Context(), in.input()))
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +175,10 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	answer(a, w, r, toGroupOut)(a.accounts.CreateGroup(r.Context(), in.input()))
+	answer(a, w, r, func(g *account.Group) groupOut {
+		noteAudit(r, "", g.ID, "")
+		return toGroupOut(g)
+	})(a.accounts.CreateGroup(r.Context(), in.input()))
 }
 
 func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +187,13 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	answer(a, w, r, toGroupOut)(a.accounts.UpdateGroup(r.Context(), in.input()))
+	if in.ID != nil {
+		noteAudit(r, "", *in.ID, "") // for the failures too
+	}
+	answer(a, w, r, func(g *account.Group) groupOut {
+		noteAudit(r, "", g.ID, "")
+		return toGroupOut(g)
+	})(a.accounts.UpdateGroup(r.Context(), in.input()))
 }
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {

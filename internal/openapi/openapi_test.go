@@ -75,7 +75,7 @@ func operations(t *testing.T) map[string]operation {
 // documents: every route is documented, with the scopes it accepts, and
 // every documented operation is served.
 func TestRoutesAreDocumented(t *testing.T) {
-	api := httpapi.New(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, nil, nil, nil, nil)
+	api := httpapi.New(httpapi.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ops := operations(t)
 	served := map[string]bool{}
 	for _, r := range api.Routes() {

@@ -50,7 +50,8 @@ func TestPanicIsGeneric500(t *testing.T) {
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	tokens := token.NewService(db, token.Options{})
-	api := httpapi.New(log, auth.NewVerifier(tokens, auth.Options{}), tokens, environment.NewService(db, tokens), networkzone.NewService(db), nil, nil)
+	api := httpapi.New(httpapi.Config{Log: log, Verifier: auth.NewVerifier(tokens, auth.Options{}), Tokens: tokens,
+		Envs: environment.NewService(db, tokens), Zones: networkzone.NewService(db)})
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.HandleFunc("/api/boom", func(http.ResponseWriter, *http.Request) { panic("boom: internal detail") })

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/errs"
 )
@@ -37,7 +38,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusUnauthorized, "signin.html", page)
 		return
 	}
-	_, key, err := c.accounts.SignIn(r.Context(), page.Name, password, auth.ClientIP(r))
+	u, key, err := c.accounts.SignIn(r.Context(), page.Name, password, auth.ClientIP(r))
+	if err != nil && err != account.ErrNoConsoleAccess {
+		// Counted per address, not listed: the name may be a password typed
+		// into the wrong field.
+		c.audit.FailedAuth(auth.ClientIP(r), "console sign-in failed")
+	}
 	switch {
 	case err == account.ErrThrottled:
 		page.Error = account.ErrThrottled.Message
@@ -60,6 +66,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.accounts.SignOut(r.Context(), old.Value)
 	}
 	setCookie(w, r, key)
+	c.audit.Record(audit.Event{Action: "console.signin", User: u.ID, ClientAddr: auth.ClientIP(r), Target: u.ID, Outcome: audit.Success})
 	http.Redirect(w, r, Prefix+"tokens", http.StatusSeeOther)
 }
 

@@ -322,6 +322,11 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("token generated in the console", "token_id", t.ID, "user", u.ID)
+	var scopes []string
+	for _, s := range t.Scopes {
+		scopes = append(scopes, string(s))
+	}
+	c.record(r, "token.create", t.ID, "in the console; scopes "+strings.Join(scopes, " "))
 	page := createdPage{layout: layout{Title: "Token generated", User: u.ID, Nav: "tokens"},
 		Name: t.Name, ID: t.ID, Token: secret.Reveal(), Expires: formatTime(t.Expires, "never")}
 	for _, s := range t.Scopes {
@@ -382,6 +387,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, done string, apply
 		return
 	}
 	c.log.Info("token "+done+" in the console", "token_id", id, "user", signedIn(r.Context()).ID)
+	c.record(r, map[string]string{"revoked": "token.revoke", "restored": "token.restore", "deleted": "token.delete"}[done], id, "in the console")
 	http.Redirect(w, r, q.url("done", done, "token", id), http.StatusSeeOther)
 }
 

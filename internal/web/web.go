@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"clusterapi/internal/account"
+	"clusterapi/internal/audit"
 	"clusterapi/internal/auth"
 	"clusterapi/internal/errs"
 	"clusterapi/internal/requestid"
@@ -45,7 +46,8 @@ type Config struct {
 	Logger   *slog.Logger
 	Accounts *account.Service
 	Tokens   *token.Service
-	PageSize int // DefaultPageSize when 0
+	Audit    *audit.Recorder // nil records nothing
+	PageSize int             // DefaultPageSize when 0
 }
 
 // Console serves the console.
@@ -53,6 +55,7 @@ type Console struct {
 	log      *slog.Logger
 	accounts *account.Service
 	tokens   *token.Service
+	audit    *audit.Recorder
 	pageSize int
 	pages    map[string]*template.Template
 	handler  http.Handler
@@ -63,7 +66,7 @@ func New(c Config) *Console {
 	if c.PageSize <= 0 {
 		c.PageSize = DefaultPageSize
 	}
-	con := &Console{log: c.Logger, accounts: c.Accounts, tokens: c.Tokens, pageSize: c.PageSize,
+	con := &Console{log: c.Logger, accounts: c.Accounts, tokens: c.Tokens, audit: c.Audit, pageSize: c.PageSize,
 		pages: parsePages()}
 	mux := http.NewServeMux()
 	con.routes(mux)
@@ -218,4 +221,13 @@ func setCookie(w http.ResponseWriter, r *http.Request, key account.SessionKey) {
 func clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix, MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+}
+
+// record notes a console action of the signed-in user in the audit log.
+func (c *Console) record(r *http.Request, action, target, detail string) {
+	e := audit.Event{Action: action, ClientAddr: auth.ClientIP(r), Target: target, Outcome: audit.Success, Detail: detail}
+	if u := signedIn(r.Context()); u != nil {
+		e.User = u.ID
+	}
+	c.audit.Record(e)
 }

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"clusterapi/internal/audit"
+	"clusterapi/internal/store/sqlite"
+)
+
+type auditEvent struct {
+	Timestamp     int64  `json:"timestamp"`
+	Action        string `json:"action"`
+	User          string `json:"user"`
+	TokenID       string `json:"tokenId"`
+	ClientAddress string `json:"clientAddress"`
+	Target        string `json:"target"`
+	Outcome       string `json:"outcome"`
+	Detail        string `json:"detail"`
+	Count         int    `json:"count"`
+}
+
+type auditPage struct {
+	PageSize    int          `json:"pageSize"`
+	NextPageKey *string      `json:"nextPageKey"`
+	Events      []auditEvent `json:"events"`
+}
+
+// TestAuditLog runs a scripted sequence and reads it back from the audit
+// log: each action is there once, with its actor, target and outcome, and
+// nothing in the log holds a secret or a password.
+func TestAuditLog(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "data", "clusterapi.db")
+	s := startServerEnv(t, "sqlite:"+dbPath, map[string]string{"CLUSTERAPI_ADMIN_PASSWORD": adminPassword})
+	admin := s.bootstrap(t, "ClusterTokenManagement", "ServiceProviderAPI")
+	adminID := admin[:31]
+
+	tok := s.mint(t, admin, "pipeline", "ServiceProviderAPI")
+	id := tok[:31]
+	steps := []req{
+		{method: "PUT", path: tokensPath + "/" + id, body: map[string]any{"name": "pipeline-2", "scopes": []string{"settings.read", "ServiceProviderAPI"}}},
+		{method: "PUT", path: tokensPath + "/" + id, body: map[string]any{"revoked": true}},
+		{method: "PUT", path: tokensPath + "/" + id, body: map[string]any{"revoked": false}},
+		{method: "POST", path: tokensPath + "/lookup", body: map[string]any{"token": tok}},
+		{method: "PUT", path: tokensPath + "/" + tok, body: map[string]any{"scopes": []string{"nope"}}}, // fails: 400
+		{method: "DELETE", path: tokensPath + "/" + id},
+		{method: "POST", path: "/api/v1.0/onpremise/users", body: map[string]any{"id": "jane", "email": "jane@example.com",
+			"firstName": "Jane", "lastName": "Doe", "passwordClearText": "jane's password"}},
+	}
+	for _, st := range steps {
+		st.token = admin
+		if r := s.do(t, st); r.Status >= 500 {
+			t.Fatalf("%s %s: %d", st.method, st.path, r.Status)
+		}
+	}
+	r := s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{"name": "customer-a"}})
+	env := r.json(t)["id"].(string)
+	// Failed authentications, counted rather than listed.
+	for i := 0; i < 7; i++ {
+		s.do(t, req{method: "GET", path: envsPath, token: "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA.nope"})
+	}
+	// A console sign-in.
+	signedIn(t, s)
+
+	want := []struct{ action, target, outcome, detail string }{
+		{"token.create", id, "success", "scopes +ServiceProviderAPI; never expires"},
+		{"token.update", id, "success", "renamed; scopes +settings.read"},
+		{"token.revoke", id, "success", ""},
+		{"token.restore", id, "success", ""},
+		{"token.lookup", id, "success", ""},
+		{"token.update", id, "failure: 400 Constraints violated.", ""},
+		{"token.delete", id, "success", ""},
+		{"user.create", "jane", "success", ""},
+		{"environment.create", env, "success", "created customer-a"},
+	}
+	var events []auditEvent
+	waitWithin(t, 5*time.Second, "the audit events", func() bool {
+		r := s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?actor=" + adminID, token: admin})
+		if r.Status != 200 {
+			t.Fatalf("GET auditlog: %d %s", r.Status, r.Body)
+		}
+		var p auditPage
+		json.Unmarshal(r.Body, &p)
+		events = p.Events
+		return len(events) >= len(want)
+	})
+	// Newest first: reverse into the order of the script.
+	for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
+		events[i], events[j] = events[j], events[i]
+	}
+	if len(events) != len(want) {
+		t.Fatalf("audit events of the admin token: %d, want %d: %+v", len(events), len(want), events)
+	}
+	for i, w := range want {
+		e := events[i]
+		if e.Action != w.action || e.Target != w.target || e.Outcome != w.outcome || e.Detail != w.detail ||
+			e.TokenID != adminID || e.User != "admin" || e.ClientAddress != "127.0.0.1" || e.Count != 1 {
+			t.Errorf("event %d = %+v, want %+v by %s", i, e, w, adminID)
+		}
+	}
+
+	// Filters and paging.
+	r = s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?pageSize=2&action=token.&target=" + url.QueryEscape(tok), token: admin})
+	var p auditPage
+	json.Unmarshal(r.Body, &p)
+	if r.Status != 200 || len(p.Events) != 2 || p.NextPageKey == nil || p.Events[0].Action != "token.delete" {
+		t.Fatalf("first page: %d %s", r.Status, r.Body)
+	}
+	seen := len(p.Events)
+	for p.NextPageKey != nil {
+		r = s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?nextPageKey=" + *p.NextPageKey, token: admin})
+		p = auditPage{}
+		json.Unmarshal(r.Body, &p)
+		seen += len(p.Events)
+	}
+	if seen != 7 {
+		t.Errorf("paging the token events saw %d, want 7", seen)
+	}
+	for _, bad := range []string{"pageSize=0", "from=x", "from=10&to=5", "nextPageKey=garbage", "nextPageKey=e30&actor=x", "actor=a&actor=b"} {
+		if r := s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?" + bad, token: admin}); r.Status != 400 {
+			t.Errorf("auditlog?%s = %d %s, want 400", bad, r.Status, r.Body)
+		}
+	}
+	if r := s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog", token: s.mint(t, admin, "no", "ServiceProviderAPI")}); r.Status != 403 {
+		t.Errorf("auditlog without ClusterTokenManagement = %d", r.Status)
+	}
+
+	// After shutdown every aggregate is written: read the store itself.
+	s.Stop(t)
+	db, err := sqlite.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all, err := db.FindAudit(context.Background(), audit.Query{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, signins int
+	for _, e := range all {
+		for _, text := range []string{e.Target, e.Detail, e.Outcome, e.TokenID, e.User} {
+			if strings.Contains(text, tok[32:]) || strings.Contains(text, admin[32:]) || strings.Contains(text, "jane's password") ||
+				strings.Contains(text, adminPassword) {
+				t.Errorf("audit event %+v holds a secret or a password", e)
+			}
+		}
+		switch e.Action {
+		case "auth.failed":
+			failed += e.Count
+			if e.Count > 1 && e.ClientAddr != "127.0.0.1" {
+				t.Errorf("aggregated failure from %q", e.ClientAddr)
+			}
+		case "console.signin":
+			signins++
+			if e.User != "admin" || e.Outcome != "success" {
+				t.Errorf("sign-in event %+v", e)
+			}
+		}
+	}
+	if failed < 7 {
+		t.Errorf("failed authentications counted: %d, want at least 7", failed)
+	}
+	if signins != 1 {
+		t.Errorf("console sign-ins recorded: %d, want 1", signins)
+	}
+}
