@@ -65,7 +65,7 @@ func TestAuditLog(t *testing.T) {
 		s.do(t, req{method: "GET", path: envsPath, token: "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA.nope"})
 	}
 	// A console sign-in.
-	signedIn(t, s)
+	b := signedIn(t, s)
 
 	want := []struct{ action, target, outcome, detail string }{
 		{"token.create", id, "success", "scopes +ServiceProviderAPI; never expires"},
@@ -128,6 +128,26 @@ func TestAuditLog(t *testing.T) {
 	}
 	if r := s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog", token: s.mint(t, admin, "no", "ServiceProviderAPI")}); r.Status != 403 {
 		t.Errorf("auditlog without ClusterTokenManagement = %d", r.Status)
+	}
+
+	// The console shows the log, filtered, escaped.
+	if p := b.get("/cmc/auditlog?action=token.&target=" + url.QueryEscape(id)); p.Status != 200 ||
+		strings.Count(p.Body, "<td><code>token.") != 7 || !strings.Contains(p.Body, "renamed; scopes &#43;settings.read") {
+		t.Errorf("console audit log page: %d, %d token rows\n%s", p.Status, strings.Count(p.Body, "<td><code>token."), p.Body)
+	}
+	if p := b.get("/cmc/auditlog?target=%3Cscript%3E"); p.Status != 200 || strings.Contains(p.Body, "<script>") ||
+		!strings.Contains(p.Body, "No events match") {
+		t.Errorf("console audit log with a hostile filter: %d", p.Status)
+	}
+
+	// The command line writes its actions too.
+	cliTok := s.mint(t, admin, "for the cli", "settings.read")
+	if _, err := s.cli(t, "token", "revoke", cliTok); err != nil {
+		t.Fatal(err)
+	}
+	r = s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?action=token.revoke&target=" + cliTok[:31], token: admin})
+	if err := json.Unmarshal(r.Body, &p); err != nil || len(p.Events) != 1 || p.Events[0].User != "(command line)" {
+		t.Errorf("the CLI's revocation in the audit log: %s", r.Body)
 	}
 
 	// After shutdown every aggregate is written: read the store itself.

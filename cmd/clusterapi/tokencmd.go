@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"clusterapi/internal/audit"
 	"clusterapi/internal/token"
 )
 
@@ -78,13 +79,14 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 		if *expiresIn < 0 {
 			return errors.New("token create: --expires-in must be positive")
 		}
-		_, secret, err := tokens.Create(ctx, local, token.CreateInput{
+		t, secret, err := tokens.Create(ctx, local, token.CreateInput{
 			Name: *name, Scopes: scopes, ExpiresIn: *expiresIn, UserID: *user,
 		})
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}
 		fmt.Fprintln(stdout, secret.Reveal())
+		recordCLI(ctx, db, stderr, "token.create", t.ID, "on the command line; scopes "+joinScopes(t.Scopes))
 		return nil
 	case "list":
 		ts, err := tokens.List(ctx, token.Filter{Limit: 1 << 30})
@@ -108,6 +110,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 			return fmt.Errorf("token delete: %w", err)
 		}
 	}
+	recordCLI(ctx, db, stderr, "token."+sub, pos[0], "on the command line")
 	fmt.Fprintf(stderr, "token %s: done\n", sub)
 	return nil
 }
@@ -135,4 +138,18 @@ func status(t *token.Token, now time.Time) string {
 		return "expired"
 	}
 	return "active"
+}
+
+// recordCLI writes a command-line action to the audit log at once. The
+// command line acts as the local operator: no token, no address. A failure
+// to write is said, not fatal: the action itself has been done.
+func recordCLI(ctx context.Context, db audit.Store, stderr io.Writer, action, target, detail string) {
+	if len(target) >= token.IDLen && token.IsID(target[:token.IDLen]) {
+		target = target[:token.IDLen] // a full token names its id
+	}
+	e := audit.Event{Time: time.Now().UTC().Truncate(time.Millisecond), Action: action, User: "(command line)",
+		Target: token.Redact(target), Outcome: audit.Success, Detail: detail, Count: 1}
+	if err := db.AppendAudit(ctx, []audit.Event{e}); err != nil {
+		fmt.Fprintf(stderr, "warning: the audit log did not take this action: %v\n", err)
+	}
 }

@@ -66,6 +66,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("user passwd: %w", err)
 	}
 	fmt.Fprintf(stderr, "user passwd: password of %s changed; its console sessions are signed out\n", name)
+	recordCLI(ctx, db, stderr, "user.password", name, "on the command line")
 	if name == account.AdminName {
 		// Break-glass: whatever happened to the groups, admin gets back in.
 		if changed, err := accounts.RestoreAdminAccess(ctx); err != nil {

@@ -25,6 +25,9 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cmc/tokens/{id}/delete", c.requireUser(c.confirmDelete))
 	mux.HandleFunc("POST /cmc/tokens/{id}/delete", c.requireUser(c.deleteToken))
 
+	// Settings > Audit log.
+	mux.HandleFunc("GET /cmc/auditlog", c.requireUser(c.auditLog))
+
 	// A GET to a POST-only route is a 405, not the 404 of the catch-all.
 	for _, p := range []string{"/cmc/signout", "/cmc/tokens/{id}/revoke", "/cmc/tokens/{id}/restore"} {
 		mux.HandleFunc("GET "+p, postOnly)
