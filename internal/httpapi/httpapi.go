@@ -43,6 +43,8 @@ type API struct {
 	accounts *account.Service
 	mux      *http.ServeMux
 	table    []Route // every route, in registration order
+
+	leakedLimit *rateLimiter // leaked-token revocation, per client address
 }
 
 // Route is a registered route, for documentation checks.
@@ -57,7 +59,7 @@ type Route struct {
 func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs *environment.Service,
 	zones *networkzone.Service, nodes *cluster.Registry, accounts *account.Service) *API {
 	a := &API{log: log, verifier: verifier, tokens: tokens, envs: envs, zones: zones, nodes: nodes, accounts: accounts,
-		mux: http.NewServeMux()}
+		mux: http.NewServeMux(), leakedLimit: newRateLimiter(leakedCalls, leakedWindow, nil)}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)

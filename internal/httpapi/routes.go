@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"net/http"
+
 	"clusterapi/internal/openapi"
 	"clusterapi/internal/token"
 )
@@ -16,6 +18,10 @@ func (a *API) routes() {
 		a.handle("PUT "+base+"/{id}", a.updateToken, token.ClusterTokenManagement)
 		a.handle("DELETE "+base+"/{id}", a.deleteToken, token.ClusterTokenManagement)
 	}
+	// Extensions of the Tokens API, on the v2 paths only: the v1 paths are
+	// aliases for what older scripts call, and those scripts call neither.
+	a.handle("POST /api/cluster/v2/tokens/{id}/rotate", a.rotateToken, token.ClusterTokenManagement)
+	a.public("POST /api/cluster/v2/tokens/revoke-leaked", http.HandlerFunc(a.revokeLeaked)) // no token: see leaked.go
 
 	// Environments API (SPEC 4).
 	// -- environments routes start --
