@@ -84,6 +84,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	lifetimes, err := addLifetimeFlags(fs, getenv)
+	if err != nil {
+		return err
+	}
 	idle := consoleFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,6 +97,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *nf.heartbeat <= 0 {
 		return errors.New("serve: --heartbeat must be positive")
+	}
+	tokenOpts, err := lifetimes.options(token.Options{Strict: *strict})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	// The log is written in batches (one line per request otherwise costs a
 	// system call each); warnings and errors are written at once.
@@ -106,7 +114,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer db.Close()
 
-	tokens := token.NewService(db, token.Options{Strict: *strict})
+	tokenOpts.Logger = log
+	tokens := token.NewService(db, tokenOpts)
 	envs := environment.NewService(db, tokens)
 	zones := networkzone.NewService(db)
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
