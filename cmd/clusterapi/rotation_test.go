@@ -136,7 +136,7 @@ func TestRotation(t *testing.T) {
 	if r.Status != 409 {
 		t.Fatalf("second rotation: %d %s", r.Status, r.Body)
 	}
-	if msg := r.errorMessage(t); !strings.Contains(msg, next[:31]) || !strings.Contains(msg, old[:31]) {
+	if msg := r.errorMessage(t); !strings.Contains(msg, next[:31]+" ") || !strings.Contains(msg, old[:31]+" ") || strings.Contains(msg, "REDACTED") {
 		t.Errorf("second rotation: message %q does not name both ids", msg)
 	}
 	waitFor(t, "the WARN line of the second rotation", func() bool {

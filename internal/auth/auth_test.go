@@ -248,7 +248,7 @@ func TestVerifierRotation(t *testing.T) {
 	if _, err := v.Verify(ctx, oldSecret, ""); err != nil { // now cached
 		t.Fatal(err)
 	}
-	next, secret, err := tokens.Rotate(ctx, token.Actor{UserID: "admin"}, old.ID, time.Hour)
+	_, next, secret, err := tokens.Rotate(ctx, token.Actor{UserID: "admin"}, old.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

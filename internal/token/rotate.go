@@ -21,13 +21,15 @@ func (e *RotatedError) Error() string { return e.Unwrap().Error() }
 // Unwrap returns the client-safe error, which names both ids (never a secret).
 func (e *RotatedError) Unwrap() error {
 	return errs.E(errs.Conflict, fmt.Sprintf(
-		"Token %s has already been rotated: its successor is %s. A token is rotated once; rotate the successor instead.",
+		// No period right after an id: Redact would take what follows
+		// for a secret.
+		"Token %s has already been rotated; its successor is %s (a token is rotated once: rotate the successor instead).",
 		e.ID, e.Successor))
 }
 
 // Rotate replaces the token named by ref (an id or a full token) with a new
-// one and returns the new one with its secret, which is never available
-// again (an extension). The new token has the old one's name, scopes, owner
+// one and returns the old one as it is now, and the new one with its secret,
+// which is never available again (an extension). The new token has the old one's name, scopes, owner
 // and environment binding, and the old one's lifetime counted from now,
 // through the lifetime policy (so a token that never expired gets the
 // default lifetime, and no token more than the maximum).
@@ -41,34 +43,34 @@ func (e *RotatedError) Unwrap() error {
 // Only an active token that has not been rotated before may be rotated; the
 // strict grant policy applies as for a create. A token may rotate itself:
 // unlike an update, that hands its holder nothing it does not hold already.
-func (s *Service) Rotate(ctx context.Context, a Actor, ref string, grace time.Duration) (*Token, Secret, error) {
+func (s *Service) Rotate(ctx context.Context, a Actor, ref string, grace time.Duration) (old, next *Token, secret Secret, err error) {
 	if grace < 0 {
-		return nil, "", errs.Field(errs.Payload, "gracePeriod.value", "must not be negative")
+		return nil, nil, "", errs.Field(errs.Payload, "gracePeriod.value", "must not be negative")
 	}
-	old, err := s.find(ctx, ref)
+	old, err = s.find(ctx, ref)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if old.Successor != "" {
-		return nil, "", &RotatedError{ID: old.ID, Successor: old.Successor}
+		return nil, nil, "", &RotatedError{ID: old.ID, Successor: old.Successor}
 	}
 	now := s.Now()
 	switch old.Status(now) {
 	case StatusRevoked:
-		return nil, "", errs.E(errs.Conflict, "Token "+old.ID+" is revoked: only an active token can be rotated.")
+		return nil, nil, "", errs.E(errs.Conflict, "Token "+old.ID+" is revoked: only an active token can be rotated.")
 	case StatusExpired:
-		return nil, "", errs.E(errs.Conflict, "Token "+old.ID+" has expired: only an active token can be rotated.")
+		return nil, nil, "", errs.E(errs.Conflict, "Token "+old.ID+" has expired: only an active token can be rotated.")
 	}
 	if err := s.checkGrant(a, old.Scopes, old.EnvironmentID); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	var asked time.Duration
 	if !old.Expires.IsZero() {
 		asked = old.Expires.Sub(old.Created)
 	}
 	life := s.lifetime(old.Scopes, asked)
-	secret := Generate()
-	next := &Token{
+	secret = Generate()
+	next = &Token{
 		ID:            secret.Reveal()[:IDLen],
 		Hash:          HashOf(secret.Reveal()),
 		Name:          old.Name,
@@ -96,16 +98,23 @@ func (s *Service) Rotate(ctx context.Context, a Actor, ref string, grace time.Du
 		// Another rotation of the same token got there first: name its
 		// successor, as if it had come before us.
 		if cur, ferr := s.store.FindToken(ctx, old.ID); ferr == nil && cur.Successor != "" {
-			return nil, "", &RotatedError{ID: old.ID, Successor: cur.Successor}
+			return nil, nil, "", &RotatedError{ID: old.ID, Successor: cur.Successor}
 		}
-		return nil, "", fmt.Errorf("rotate token %s: %w", old.ID, err)
+		return nil, nil, "", fmt.Errorf("rotate token %s: %w", old.ID, err)
 	case errs.Is(err, errs.NotFound):
-		return nil, "", errNotFound
+		return nil, nil, "", errNotFound
 	case err != nil:
-		return nil, "", fmt.Errorf("rotate token %s: %w", old.ID, err)
+		return nil, nil, "", fmt.Errorf("rotate token %s: %w", old.ID, err)
 	}
 	s.changed(old.ID)
-	return next, secret, nil
+	old.Successor = next.ID
+	if c.Revoked != nil {
+		old.Revoked = true
+	}
+	if c.Expires != nil {
+		old.Expires = *c.Expires
+	}
+	return old, next, secret, nil
 }
 
 // retire revokes the predecessor of t, a rotated-in token that has just

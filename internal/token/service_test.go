@@ -199,13 +199,13 @@ func TestStrictGrants(t *testing.T) {
 
 	// Rotate: the new token would hold the old one's scopes.
 	big, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.ServiceProviderAPI, token.SettingsRead}})
-	_, _, err = f.tokens.Rotate(ctx, a, big.ID, time.Hour)
+	_, _, _, err = f.tokens.Rotate(ctx, a, big.ID, time.Hour)
 	wantForbidden(t, "Rotate(token with scopes not held)", err, "ServiceProviderAPI")
 	if got, _ := f.tokens.Get(ctx, big.ID); got.Successor != "" || !got.Expires.IsZero() {
 		t.Errorf("a refused rotation changed the token: %+v", got)
 	}
 	small, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.SettingsRead}})
-	if _, _, err := f.tokens.Rotate(ctx, a, small.ID, time.Hour); err != nil {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, small.ID, time.Hour); err != nil {
 		t.Errorf("Rotate(token with scopes held) = %v", err)
 	}
 
@@ -237,10 +237,10 @@ func TestStrictGrants(t *testing.T) {
 	if err := f.tokens.Update(ctx, actor(spa), minted.ID, token.Change{Scopes: []token.Scope{token.APITokensRead}}); !errs.Is(err, errs.Forbidden) {
 		t.Errorf("Update(bound, by ServiceProviderAPI) = %v, want Forbidden", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, actor(spa), minted.ID, 0); !errs.Is(err, errs.Forbidden) {
+	if _, _, _, err := f.tokens.Rotate(ctx, actor(spa), minted.ID, 0); !errs.Is(err, errs.Forbidden) {
 		t.Errorf("Rotate(bound, by ServiceProviderAPI) = %v, want Forbidden", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, actor(etm), minted.ID, 0); err != nil {
+	if _, _, _, err := f.tokens.Rotate(ctx, actor(etm), minted.ID, 0); err != nil {
 		t.Errorf("Rotate(bound, by EnvironmentTokenManagement) = %v", err)
 	}
 
@@ -266,7 +266,7 @@ func TestRotate(t *testing.T) {
 	f.advance(10 * 24 * time.Hour)
 	f.sawChange("")
 
-	next, secret, err := f.tokens.Rotate(ctx, actor(admin), oldSecret, time.Hour) // {id} may be the full token
+	was, next, secret, err := f.tokens.Rotate(ctx, actor(admin), oldSecret, time.Hour) // {id} may be the full token
 	if err != nil {
 		t.Fatalf("Rotate = %v", err)
 	}
@@ -280,6 +280,9 @@ func TestRotate(t *testing.T) {
 		t.Errorf("Rotate did not announce the change of %s", old.ID)
 	}
 	got, _ := f.tokens.Get(ctx, old.ID)
+	if diff := cmp.Diff(got, was); diff != "" {
+		t.Errorf("Rotate returned the old token unlike the store (-stored +returned):\n%s", diff)
+	}
 	if got.Successor != next.ID || !got.Expires.Equal(now.Add(time.Hour)) || got.Revoked {
 		t.Errorf("old token after Rotate: successor %q, expires %v, revoked %v; want %s, %v, false",
 			got.Successor, got.Expires, got.Revoked, next.ID, now.Add(time.Hour))
@@ -306,7 +309,7 @@ func TestRotate(t *testing.T) {
 	}
 
 	// A rotated token is not rotated again: the error names both ids.
-	_, _, err = f.tokens.Rotate(ctx, actor(admin), old.ID, time.Hour)
+	_, _, _, err = f.tokens.Rotate(ctx, actor(admin), old.ID, time.Hour)
 	var re *token.RotatedError
 	if !errors.As(err, &re) || re.ID != old.ID || re.Successor != next.ID || !errs.Is(err, errs.Conflict) {
 		t.Fatalf("Rotate(rotated) = %v, want a Conflict naming %s and %s", err, old.ID, next.ID)
@@ -315,7 +318,7 @@ func TestRotate(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 	// The successor itself may be rotated.
-	if _, _, err := f.tokens.Rotate(ctx, actor(admin), next.ID, 0); err != nil {
+	if _, _, _, err := f.tokens.Rotate(ctx, actor(admin), next.ID, 0); err != nil {
 		t.Errorf("Rotate(successor) = %v", err)
 	}
 }
@@ -325,7 +328,7 @@ func TestRotateGraceExpires(t *testing.T) {
 	f := newFixture(t, token.Options{})
 	admin, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.ClusterTokenManagement}})
 	old, oldSecret := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.Nodekeeper}})
-	next, _, err := f.tokens.Rotate(ctx, actor(admin), old.ID, 2*time.Second)
+	_, next, _, err := f.tokens.Rotate(ctx, actor(admin), old.ID, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +354,7 @@ func TestRotateRules(t *testing.T) {
 
 	// Grace 0 revokes the old token at once.
 	tok, secret := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.Nodekeeper}})
-	next, _, err := f.tokens.Rotate(ctx, a, tok.ID, 0)
+	_, next, _, err := f.tokens.Rotate(ctx, a, tok.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +371,7 @@ func TestRotateRules(t *testing.T) {
 
 	// The grace period never outlives the old token.
 	short, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.Nodekeeper}, ExpiresIn: time.Hour})
-	if _, _, err := f.tokens.Rotate(ctx, a, short.ID, 24*time.Hour); err != nil {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, short.ID, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.tokens.Get(ctx, short.ID); !got.Expires.Equal(short.Expires) {
@@ -381,34 +384,34 @@ func TestRotateRules(t *testing.T) {
 	if err := f.tokens.Update(ctx, local, revoked.ID, token.Change{Revoked: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, a, revoked.ID, time.Hour); !errs.Is(err, errs.Conflict) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, revoked.ID, time.Hour); !errs.Is(err, errs.Conflict) {
 		t.Errorf("Rotate(revoked) = %v, want Conflict", err)
 	}
 	expiring, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.Nodekeeper}, ExpiresIn: time.Second})
 	f.advance(time.Second)
-	if _, _, err := f.tokens.Rotate(ctx, a, expiring.ID, time.Hour); !errs.Is(err, errs.Conflict) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, expiring.ID, time.Hour); !errs.Is(err, errs.Conflict) {
 		t.Errorf("Rotate(expired) = %v, want Conflict", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, a, tok.ID, -time.Second); !errs.Is(err, errs.Invalid) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, tok.ID, -time.Second); !errs.Is(err, errs.Invalid) {
 		t.Errorf("Rotate(negative grace) = %v, want Invalid", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, a, token.Generate().Reveal()[:token.IDLen], time.Hour); !errs.Is(err, errs.NotFound) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, token.Generate().Reveal()[:token.IDLen], time.Hour); !errs.Is(err, errs.NotFound) {
 		t.Errorf("Rotate(unknown) = %v, want NotFound", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, a, token.WrongSecret(adminSecret), time.Hour); !errs.Is(err, errs.NotFound) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, token.WrongSecret(adminSecret), time.Hour); !errs.Is(err, errs.NotFound) {
 		t.Errorf("Rotate(full token, wrong secret) = %v, want NotFound", err)
 	}
-	if _, _, err := f.tokens.Rotate(ctx, a, "nonsense", time.Hour); !errs.Is(err, errs.Invalid) {
+	if _, _, _, err := f.tokens.Rotate(ctx, a, "nonsense", time.Hour); !errs.Is(err, errs.Invalid) {
 		t.Errorf("Rotate(malformed id) = %v, want Invalid", err)
 	}
 	etm, _ := f.mustCreate(t, token.CreateInput{Scopes: []token.Scope{token.EnvironmentTokenManagement}})
 	f.advance(23 * time.Hour)
-	if next, _, err := f.tokens.Rotate(ctx, a, etm.ID, time.Hour); err != nil || lifetime(next) != 24*time.Hour {
+	if _, next, _, err := f.tokens.Rotate(ctx, a, etm.ID, time.Hour); err != nil || lifetime(next) != 24*time.Hour {
 		t.Errorf("Rotate(EnvironmentTokenManagement) lifetime %v, %v; want 24 h from now", lifetime(next), err)
 	}
 
 	// A token may rotate itself.
-	self, selfSecret, err := f.tokens.Rotate(ctx, a, admin.ID, time.Hour)
+	_, self, selfSecret, err := f.tokens.Rotate(ctx, a, admin.ID, time.Hour)
 	if err != nil {
 		t.Fatalf("Rotate(self) = %v", err)
 	}
@@ -436,7 +439,7 @@ func TestRotateConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			next, _, err := f.tokens.Rotate(ctx, actor(admin), old.ID, time.Hour)
+			_, next, _, err := f.tokens.Rotate(ctx, actor(admin), old.ID, time.Hour)
 			res <- result{next, err}
 		})
 	}
