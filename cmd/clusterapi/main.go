@@ -30,8 +30,10 @@ func main() {
 
 const usage = `Usage:
   clusterapi serve [--listen ADDR] [--store DSN] [--strict-grants]
+                   [--token-default-lifetime 720h] [--token-max-lifetime 2160h]
                    [--advertise-address HOST:PORT] [--heartbeat 5s]
   clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
+                          [--token-default-lifetime 720h] [--token-max-lifetime 2160h]
   clusterapi token list [--store DSN]
   clusterapi token revoke|restore|delete ID [--store DSN]
   clusterapi user passwd NAME [--store DSN]   (new password from stdin, or prompted for)
@@ -39,7 +41,10 @@ const usage = `Usage:
 The store is sqlite:PATH (default sqlite:./data/clusterapi.db) or a
 postgres://user:password@host:port/db?sslmode=... URL; set it with --store or
 CLUSTERAPI_STORE. serve listens on 127.0.0.1:8021 unless --listen or
-CLUSTERAPI_LISTEN says otherwise.
+CLUSTERAPI_LISTEN says otherwise. The token lifetime policy (default none:
+tokens never expire unless asked to, and no maximum) is also read from
+CLUSTERAPI_TOKEN_DEFAULT_LIFETIME and CLUSTERAPI_TOKEN_MAX_LIFETIME, by serve
+and token create alike.
 `
 
 // run is the whole program; main only hands it the process's world.

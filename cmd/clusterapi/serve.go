@@ -86,6 +86,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	lifetimes, err := addLifetimeFlags(fs, getenv)
+	if err != nil {
+		return err
+	}
 	idle := consoleFlags(fs, getenv)
 	retention, err := durationFlag(fs, getenv, "audit-retention", "CLUSTERAPI_AUDIT_RETENTION", audit.DefaultRetention,
 		"how long the audit log keeps events")
@@ -104,6 +108,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if *nf.heartbeat <= 0 {
 		return errors.New("serve: --heartbeat must be positive")
 	}
+	tokenOpts, err := lifetimes.options(token.Options{Strict: *strict})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	// The log is written in batches (one line per request otherwise costs a
 	// system call each); warnings and errors are written at once.
 	logOut := logbuf.New(stderr, 100*time.Millisecond, 64<<10)
@@ -116,7 +124,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer db.Close()
 
-	tokens := token.NewService(db, token.Options{Strict: *strict})
+	tokenOpts.Logger = log
+	tokens := token.NewService(db, tokenOpts)
 	envs := environment.NewService(db, tokens)
 	zones := networkzone.NewService(db)
 	auditLog := audit.NewRecorder(db, audit.Options{Retention: *retention, Logger: log})

@@ -45,13 +45,18 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 		user      *string
 		expiresIn *time.Duration
 		scopes    scopeList
+		lifetimes lifetimeFlags
+		err       error
 	)
 	switch sub {
 	case "create":
 		name = fs.String("name", "", "token name (required)")
 		user = fs.String("user", "admin", "owner of the token")
-		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h (default: never expires)")
+		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h (default: the lifetime policy's default, else never expires)")
 		fs.Var(&scopes, "scope", "scope to grant; repeat for several")
+		if lifetimes, err = addLifetimeFlags(fs, getenv); err != nil {
+			return fmt.Errorf("token create: %w", err)
+		}
 	case "list", "revoke", "restore", "delete":
 	default:
 		fmt.Fprint(stderr, usage)
@@ -65,13 +70,20 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	if len(pos) != wantArgs {
 		return fmt.Errorf("token %s: want %d argument(s), got %d", sub, wantArgs, len(pos))
 	}
+	// The lifetime policy binds the command line as it binds the server.
+	var opts token.Options
+	if sub == "create" {
+		if opts, err = lifetimes.options(opts); err != nil {
+			return fmt.Errorf("token create: %w", err)
+		}
+	}
 
 	db, err := openStore(ctx, *store)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	tokens := token.NewService(db, token.Options{})
+	tokens := token.NewService(db, opts)
 	local := token.Actor{UserID: "admin"} // the CLI is trusted: it holds the store itself
 
 	switch sub {

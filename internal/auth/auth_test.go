@@ -237,3 +237,36 @@ func BenchmarkRejectMalformed(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifierRotation: a cached token that is rotated keeps verifying in its
+// grace period, and is refused on the very next verification after its
+// successor's first use, with no poll of the change log in between.
+func TestVerifierRotation(t *testing.T) {
+	ctx := context.Background()
+	v, tokens, _ := newVerifier(t)
+	old, oldSecret := mustCreate(t, tokens, token.Nodekeeper)
+	if _, err := v.Verify(ctx, oldSecret, ""); err != nil { // now cached
+		t.Fatal(err)
+	}
+	_, next, secret, err := tokens.Rotate(ctx, token.Actor{UserID: "admin"}, old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := v.Verify(ctx, oldSecret, ""); err != nil {
+			t.Fatalf("Verify(old, in grace) = %v", err)
+		}
+	}
+	p, err := v.Verify(ctx, secret.Reveal(), "")
+	if err != nil || p.TokenID != next.ID || !p.Scopes.Has(token.Nodekeeper) {
+		t.Fatalf("Verify(new) = %+v, %v", p, err)
+	}
+	if _, err := v.Verify(ctx, oldSecret, ""); err != token.ErrRevoked {
+		t.Errorf("Verify(old, after the new one's first use) = %v, want %v", err, token.ErrRevoked)
+	}
+	for range 2 { // the successor verifies from the store, then from the cache
+		if _, err := v.Verify(ctx, secret.Reveal(), ""); err != nil {
+			t.Errorf("Verify(new, again) = %v", err)
+		}
+	}
+}

@@ -45,6 +45,8 @@ type API struct {
 	audit    *audit.Recorder
 	mux      *http.ServeMux
 	table    []Route // every route, in registration order
+
+	leakedLimit *rateLimiter // leaked-token revocation, per client address
 }
 
 // Route is a registered route, for documentation checks.
@@ -71,7 +73,8 @@ type Config struct {
 // New returns the API over c's services.
 func New(c Config) *API {
 	a := &API{log: c.Log, verifier: c.Verifier, tokens: c.Tokens, envs: c.Envs, zones: c.Zones, nodes: c.Nodes,
-		accounts: c.Accounts, audit: c.Audit, mux: http.NewServeMux()}
+		accounts: c.Accounts, audit: c.Audit, mux: http.NewServeMux(),
+		leakedLimit: newRateLimiter(leakedCalls, leakedWindow, nil)}
 	a.routes()
 	a.mux.HandleFunc("/api/", a.noRoute)
 	a.mux.HandleFunc("/e/", a.noRoute)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+
 	"clusterapi/internal/openapi"
 	"clusterapi/internal/token"
 )
@@ -16,6 +17,10 @@ func (a *API) routes() {
 		a.handle("PUT "+base+"/{id}", a.audited("token.update", a.updateToken), token.ClusterTokenManagement)
 		a.handle("DELETE "+base+"/{id}", a.audited("token.delete", a.deleteToken), token.ClusterTokenManagement)
 	}
+	// Extensions of the Tokens API, on the v2 paths only: the v1 paths are
+	// aliases for what older scripts call, and those scripts call neither.
+	a.handle("POST /api/cluster/v2/tokens/{id}/rotate", a.audited("token.rotate", a.rotateToken), token.ClusterTokenManagement)
+	a.public("POST /api/cluster/v2/tokens/revoke-leaked", a.audited("token.revoke-leaked", a.revokeLeaked)) // no token: see leaked.go
 
 	// Environments API (SPEC 4).
 	// -- environments routes start --

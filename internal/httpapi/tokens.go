@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -8,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"clusterapi/internal/auth"
 	"clusterapi/internal/errs"
+	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
 )
 
@@ -69,8 +72,14 @@ var units = map[string]time.Duration{
 	"SECONDS": time.Second, "MILLIS": time.Millisecond,
 }
 
-// duration converts the wire Duration, naming the field at fault.
+// duration converts the wire Duration, naming the field at fault. The value
+// must be greater than 0.
 func (e *expiresIn) duration(path string) (time.Duration, error) {
+	return e.convert(path, false)
+}
+
+// convert is duration, allowing a value of 0 when zeroOK.
+func (e *expiresIn) convert(path string, zeroOK bool) (time.Duration, error) {
 	if e == nil {
 		return 0, nil
 	}
@@ -86,7 +95,10 @@ func (e *expiresIn) duration(path string) (time.Duration, error) {
 		return 0, errs.Field(errs.Payload, path+".value", "must be given")
 	}
 	v := *e.Value
-	if v <= 0 {
+	switch {
+	case zeroOK && v < 0:
+		return 0, errs.Field(errs.Payload, path+".value", "must not be negative")
+	case !zeroOK && v <= 0:
 		return 0, errs.Field(errs.Payload, path+".value", "must be greater than 0")
 	}
 	if v > int64(maxLifetime/per) {
@@ -191,6 +203,12 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noteAudit(r, "", t.ID, scopeDiff(nil, t.Scopes)+expiryDetail(t))
+	writeCreatedToken(w, r, t, secret)
+}
+
+// writeCreatedToken answers a create (or a rotation) with the new token:
+// 201, its Location, and the token, bare when the client accepts only text.
+func writeCreatedToken(w http.ResponseWriter, r *http.Request, t *token.Token, secret token.Secret) {
 	w.Header().Set("Location", "/api/cluster/v2/tokens/"+t.ID)
 	if wantsPlainText(r) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -286,4 +304,41 @@ func expiryDetail(t *token.Token) string {
 		return "; never expires"
 	}
 	return "; expires " + t.Expires.UTC().Format(time.RFC3339)
+}
+
+// rotateRequest is the optional body of a rotation (an extension).
+type rotateRequest struct {
+	GracePeriod *expiresIn `json:"gracePeriod"` // nil: token.DefaultGracePeriod; a value of 0: none
+}
+
+func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) {
+	req, _, err := decodeOptional[rotateRequest](w, r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	grace := token.DefaultGracePeriod
+	if req.GracePeriod != nil {
+		if grace, err = req.GracePeriod.convert("gracePeriod", true); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	p := principal(r)
+	old, t, secret, err := a.tokens.Rotate(r.Context(), p.Actor(), r.PathValue("id"), grace)
+	if re, ok := errors.AsType[*token.RotatedError](err); ok {
+		// A second rotation of one token: a client working from a stale
+		// copy of it, or someone else holding one. Worth a look.
+		a.log.Warn("refused to rotate a token that was rotated before", "token_id", re.ID, "successor_id", re.Successor,
+			"by_token_id", p.TokenID, "remote", auth.ClientIP(r), "request_id", requestid.FromContext(r.Context()))
+	noteAudit(r, "", re.ID, "refused: rotated before, to "+re.Successor)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.log.Info("token rotated", "token_id", old.ID, "successor_id", t.ID, "grace", grace,
+		"by_token_id", p.TokenID, "request_id", requestid.FromContext(r.Context()))
+	noteAudit(r, "", old.ID, "successor "+t.ID+", grace period "+grace.String())
+	writeCreatedToken(w, r, t, secret)
 }

@@ -223,3 +223,29 @@ func remarshal(in, out any) error {
 	}
 	return json.Unmarshal(b, out)
 }
+
+// TestExtensionsV2Only: the extensions of the Tokens API are documented (and
+// marked) in v2 and not copied to the v1 aliases, which the server does not
+// serve them under.
+func TestExtensionsV2Only(t *testing.T) {
+	want := map[string]bool{
+		"POST /api/cluster/v2/tokens/{id}/rotate":   true,
+		"POST /api/cluster/v2/tokens/revoke-leaked": true,
+		"GET /api/cluster/v2/auditlog":              true,
+	}
+	for pattern, o := range operations(t) {
+		_, ext := o.op.Extensions["x-extension"]
+		switch {
+		case want[pattern] && (!ext || o.doc != openapi.V2.Name):
+			t.Errorf("%s: in %s, x-extension %v; want an extension in %s", pattern, o.doc, ext, openapi.V2.Name)
+		case ext && o.doc != openapi.V2.Name:
+			t.Errorf("%s: an extension in %s", pattern, o.doc)
+		case ext && !want[pattern]:
+			t.Errorf("%s: unexpected extension (add it to this test)", pattern)
+		}
+		delete(want, pattern)
+	}
+	for pattern := range want {
+		t.Errorf("%s is not documented", pattern)
+	}
+}

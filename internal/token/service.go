@@ -2,7 +2,9 @@ package token
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -27,11 +29,18 @@ type Actor struct {
 	Scopes  ScopeSet
 }
 
+// DefaultGracePeriod is how long a rotated token keeps working, at most,
+// when the rotation does not say (an extension).
+const DefaultGracePeriod = 24 * time.Hour
+
 // Service applies the rules of the Tokens API over a Store.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	strict bool
+	store       Store
+	now         func() time.Time
+	strict      bool
+	defaultLife time.Duration
+	maxLife     time.Duration
+	log         *slog.Logger
 
 	mu       sync.RWMutex
 	onChange []func(id string)
@@ -42,6 +51,28 @@ type Options struct {
 	Now func() time.Time // the clock; time.Now when nil
 	// Strict makes a token able to grant only scopes it holds itself.
 	Strict bool
+	// DefaultLifetime is the lifetime of a new token created without one;
+	// 0: such tokens never expire.
+	DefaultLifetime time.Duration
+	// MaxLifetime caps the lifetime of every new token, whatever was asked
+	// for; 0: no cap. Neither may be negative (CheckLifetimes).
+	MaxLifetime time.Duration
+	// Logger receives the service's audit lines (rotations); none when nil.
+	Logger *slog.Logger
+}
+
+// CheckLifetimes reports whether the lifetime policy of o makes sense: no
+// negative durations and a default no longer than the maximum.
+func (o Options) CheckLifetimes() error {
+	switch {
+	case o.DefaultLifetime < 0:
+		return errors.New("the default token lifetime must not be negative")
+	case o.MaxLifetime < 0:
+		return errors.New("the maximum token lifetime must not be negative")
+	case o.MaxLifetime > 0 && o.DefaultLifetime > o.MaxLifetime:
+		return fmt.Errorf("the default token lifetime (%v) is longer than the maximum (%v)", o.DefaultLifetime, o.MaxLifetime)
+	}
+	return nil
 }
 
 // NewService returns a Service over store.
@@ -49,7 +80,36 @@ func NewService(store Store, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: store, now: o.Now, strict: o.Strict}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, now: o.Now, strict: o.Strict,
+		defaultLife: max(o.DefaultLifetime, 0), maxLife: max(o.MaxLifetime, 0), log: o.Logger}
+}
+
+// Lifetimes returns the lifetime policy: the default lifetime of a token
+// created without one and the longest lifetime of any new token (0: none).
+func (s *Service) Lifetimes() (defaultLife, maxLife time.Duration) {
+	return s.defaultLife, s.maxLife
+}
+
+// lifetime applies the lifetime policy to the lifetime asked for a new token
+// with scopes (0: none asked for) and returns the one it gets (0: never
+// expires): the default when none was asked for, at most the maximum, and
+// at most 24 hours when it holds EnvironmentTokenManagement. The shortest
+// limit wins. Every path that makes a token goes through here.
+func (s *Service) lifetime(scopes []Scope, asked time.Duration) time.Duration {
+	d := asked
+	if d == 0 {
+		d = s.defaultLife
+	}
+	if s.maxLife > 0 && (d == 0 || d > s.maxLife) {
+		d = s.maxLife
+	}
+	if SetOf(scopes...).Has(EnvironmentTokenManagement) && (d == 0 || d > MaxEnvironmentTokenManagementLifetime) {
+		d = MaxEnvironmentTokenManagementLifetime
+	}
+	return d
 }
 
 // Now returns the service's clock reading, truncated to the millisecond
@@ -99,18 +159,14 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*Token, 
 	if len(vs) > 0 {
 		return nil, "", errs.Violated(vs...)
 	}
-	if err := s.checkGrant(a, in.Scopes); err != nil {
+	if err := s.checkGrant(a, in.Scopes, in.EnvironmentID); err != nil {
 		return nil, "", err
 	}
 	owner := a.UserID
 	if a.TokenID == "" && in.UserID != "" {
 		owner = in.UserID
 	}
-	expiresIn := in.ExpiresIn
-	if SetOf(in.Scopes...).Has(EnvironmentTokenManagement) &&
-		(expiresIn == 0 || expiresIn > MaxEnvironmentTokenManagementLifetime) {
-		expiresIn = MaxEnvironmentTokenManagementLifetime
-	}
+	expiresIn := s.lifetime(in.Scopes, in.ExpiresIn)
 	now := s.Now()
 	secret := Generate()
 	t := &Token{
@@ -180,9 +236,6 @@ func (s *Service) Update(ctx context.Context, a Actor, ref string, c Change) err
 		if vs := checkScopes(c.Scopes); len(vs) > 0 {
 			return errs.Violated(vs...)
 		}
-		if err := s.checkGrant(a, c.Scopes); err != nil {
-			return err
-		}
 	}
 	t, err := s.find(ctx, ref)
 	if err != nil {
@@ -191,6 +244,9 @@ func (s *Service) Update(ctx context.Context, a Actor, ref string, c Change) err
 	if c.Scopes != nil {
 		if vs := checkBinding(c.Scopes, t.EnvironmentID); len(vs) > 0 {
 			return errs.Violated(vs...)
+		}
+		if err := s.checkGrant(a, c.Scopes, t.EnvironmentID); err != nil {
+			return err
 		}
 		// Rescoping to EnvironmentTokenManagement brings the lifetime cap
 		// with it: at most 24 hours from now.
@@ -283,6 +339,13 @@ func (s *Service) Authenticate(ctx context.Context, presented string) (*Token, e
 	if err := Check(t.Hash, presented, t.Revoked, t.Expires, s.now()); err != nil {
 		return nil, err
 	}
+	if t.Predecessor != "" {
+		// The first use of a rotated-in token ends its predecessor's grace
+		// period, before this request is answered.
+		if err := s.retire(ctx, t); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -337,22 +400,42 @@ func parseRef(ref string) (string, error) {
 	return "", errs.Field(errs.Path, "id", "must be a token id (dt0c01.<24 base32 characters>) or a full token")
 }
 
-// checkGrant applies the grant policy: ClusterTokenManagement may grant any
-// scope, unless strict mode limits a token to the scopes it holds.
-func (s *Service) checkGrant(a Actor, want []Scope) error {
+// environmentGrants are the scopes that EnvironmentTokenManagement lets a
+// token grant, under the strict policy, on tokens bound to an environment:
+// those of a token-management token (SPEC 4.6). Minting them is what that
+// scope is for, and TenantTokenManagement cannot be held by a cluster token
+// at all.
+var environmentGrants = SetOf(APITokensRead, APITokensWrite, TenantTokenManagement)
+
+// checkGrant applies the grant policy to a token with scopes want, bound to
+// environmentID if that is set: ClusterTokenManagement may grant any scope,
+// unless strict mode limits a token to the scopes it holds (and, on bound
+// tokens, to environmentGrants when it holds EnvironmentTokenManagement).
+// Trusted local callers (no TokenID) are not limited. The error names every
+// scope the token lacks.
+func (s *Service) checkGrant(a Actor, want []Scope, environmentID string) error {
 	if !s.strict || a.TokenID == "" {
 		return nil
 	}
+	envGrant := environmentID != "" && a.Scopes.Has(EnvironmentTokenManagement)
 	var missing []string
+	hint := false
 	for _, sc := range want {
-		if !a.Scopes.Has(sc) {
-			missing = append(missing, string(sc))
+		if a.Scopes.Has(sc) || envGrant && environmentGrants.Has(sc) {
+			continue
 		}
+		missing = append(missing, string(sc))
+		hint = hint || environmentID != "" && environmentGrants.Has(sc)
 	}
-	if len(missing) > 0 {
-		return errs.E(errs.Forbidden, "Strict grant policy: the token cannot grant scopes it does not hold: "+strings.Join(missing, ", "))
+	if len(missing) == 0 {
+		return nil
 	}
-	return nil
+	msg := "Strict grant policy: the token cannot grant scopes it does not hold: " + strings.Join(missing, ", ")
+	if hint {
+		msg += " (on a token bound to an environment, EnvironmentTokenManagement grants " +
+			strings.Join([]string{string(APITokensRead), string(APITokensWrite), string(TenantTokenManagement)}, ", ") + ")"
+	}
+	return errs.E(errs.Forbidden, msg)
 }
 
 func checkName(name string) (errs.Violation, bool) {

@@ -25,6 +25,13 @@ type Token struct {
 	LastUse       time.Time // zero: never used
 	LastUseIP     string
 	EnvironmentID string // set for tokens bound to one environment
+	// Successor is the id of the token that replaced this one in a
+	// rotation (an extension); a token is rotated at most once.
+	Successor string
+	// Predecessor is the id of the token this one replaced in a rotation,
+	// until this one's first use revokes it (see Service.Rotate); empty
+	// after that, and for tokens that were not made by a rotation.
+	Predecessor string
 }
 
 // ScopeSet returns the token's scopes as a set.
@@ -109,6 +116,17 @@ type Store interface {
 	TokenChanges(ctx context.Context, after int64) (ids []string, next int64, lost bool, err error)
 	// LastTokenChange returns the newest change's sequence number.
 	LastTokenChange(ctx context.Context) (int64, error)
+	// RotateToken stores next, the successor of the token with id old, and
+	// in the same transaction sets old's Successor to next.ID and applies
+	// c to old (the service sets only Revoked and Expires). It returns
+	// NotFound when old does not exist and Conflict when old already has a
+	// successor, storing nothing then.
+	RotateToken(ctx context.Context, old string, next *Token, c Change) error
+	// RetirePredecessor revokes the predecessor of the token with id id and
+	// clears that token's Predecessor, in one transaction, and returns the
+	// predecessor's id; "" when there was none (already retired, or never
+	// one). An unknown id is not an error: it has no predecessor.
+	RetirePredecessor(ctx context.Context, id string) (string, error)
 }
 
 // The errors of a failed authentication (SPEC 2.2). They are shared values so

@@ -175,6 +175,43 @@ var expiryPresets = []struct {
 	{"never", "Never", 0},
 }
 
+// policyNote tells, next to the expiry choices, what the server's lifetime
+// policy makes of them; "" without a policy. The choice is sent as made:
+// token.Service applies the policy, as for every other way to make a token.
+func policyNote(defaultLife, maxLife time.Duration) string {
+	switch {
+	case defaultLife > 0 && maxLife > 0:
+		return fmt.Sprintf("On this server \u201cNever\u201d means %s, and no token lives longer than %s: a longer choice is shortened to that.",
+			lifetimeText(defaultLife), lifetimeText(maxLife))
+	case defaultLife > 0:
+		return fmt.Sprintf("On this server \u201cNever\u201d means %s.", lifetimeText(defaultLife))
+	case maxLife > 0:
+		return fmt.Sprintf("On this server no token lives longer than %s: a longer choice, or \u201cNever\u201d, is shortened to that.",
+			lifetimeText(maxLife))
+	}
+	return ""
+}
+
+// lifetimeText says d in days, hours or minutes when it is a whole number of
+// them, else as Go writes durations.
+func lifetimeText(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
 // defaultExpiry is the preset chosen when the form opens.
 const defaultExpiry = "30d"
 
@@ -209,6 +246,7 @@ type newTokenPage struct {
 	Presets    []option
 	CustomDate string
 	MinDate    string
+	Policy     string // the server's lifetime policy, when it has one
 	Errors     formErrors
 }
 
@@ -225,6 +263,7 @@ func (c *Console) formPage(user string, f tokenForm, e formErrors) newTokenPage 
 		layout: layout{Title: "Generate token", User: user, Nav: "tokens"},
 		Name:   f.Name, CustomDate: f.CustomDate, Errors: e,
 		MinDate: c.tokens.Now().UTC().Format(time.DateOnly),
+		Policy:  policyNote(c.tokens.Lifetimes()),
 	}
 	checked := token.SetOf(f.Scopes...)
 	group := map[string]int{} // group name → index in p.Groups, in order of first appearance

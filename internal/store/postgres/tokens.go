@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +17,8 @@ import (
 
 var _ token.Store = (*DB)(nil)
 
-const tokenColumns = `id, hash, name, user_id, scopes, created, expires, revoked, last_use, last_use_ip, environment_id`
+const tokenColumns = `id, hash, name, user_id, scopes, created, expires, revoked, last_use, last_use_ip, environment_id,
+	successor, predecessor`
 
 // joinScopes stores scopes as " a b c " so that a LIKE '% x %' tests membership.
 func joinScopes(ss []token.Scope) string {
@@ -63,9 +65,17 @@ func nullString(s string) *string {
 
 // CreateToken stores a new token.
 func (db *DB) CreateToken(ctx context.Context, t *token.Token) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+	return insertToken(ctx, db.pool, t)
+}
+
+// insertToken stores one new token; q is the pool or a transaction.
+func insertToken(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, t *token.Token) error {
+	_, err := q.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 		t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(), millis(t.Expires),
-		t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID))
+		t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID),
+		nullString(t.Successor), nullString(t.Predecessor))
 	return formatError(err, "token")
 }
 
@@ -77,9 +87,10 @@ func scanToken(row pgx.Row) (*token.Token, error) {
 		created          int64
 		expires, lastUse *int64
 		lastUseIP, envID *string
+		succ, pred       *string
 	)
 	if err := row.Scan(&t.ID, &hash, &t.Name, &t.UserID, &scopes, &created, &expires, &t.Revoked,
-		&lastUse, &lastUseIP, &envID); err != nil {
+		&lastUse, &lastUseIP, &envID, &succ, &pred); err != nil {
 		return nil, err
 	}
 	if len(hash) != len(t.Hash) {
@@ -95,6 +106,12 @@ func scanToken(row pgx.Row) (*token.Token, error) {
 	}
 	if envID != nil {
 		t.EnvironmentID = *envID
+	}
+	if succ != nil {
+		t.Successor = *succ
+	}
+	if pred != nil {
+		t.Predecessor = *pred
 	}
 	return &t, nil
 }
@@ -165,6 +182,74 @@ func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, e
 // UpdateToken applies c to the token with the given id.
 func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error {
 	var a args
+	set := changeSet(&a, c)
+	if len(set) == 0 {
+		_, err := db.FindToken(ctx, id)
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = `+a.add(id), a...)
+	return affected(tag, err, "token")
+}
+
+// RotateToken stores next as the successor of token old and applies c to
+// old, in one transaction; Conflict when old has a successor already.
+func (db *DB) RotateToken(ctx context.Context, old string, next *token.Token, c token.Change) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var a args
+		set := append(changeSet(&a, c), "successor = "+a.add(next.ID))
+		tag, err := tx.Exec(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = `+a.add(old)+
+			` AND successor IS NULL`, a...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var succ *string
+			if err := tx.QueryRow(ctx, `SELECT successor FROM tokens WHERE id = $1`, old).Scan(&succ); err != nil {
+				return err
+			}
+			return errs.E(errs.Conflict, "token "+old+" has a successor already")
+		}
+		return insertToken(ctx, tx, next)
+	})
+	return formatError(err, "token")
+}
+
+// RetirePredecessor revokes the predecessor of token id and forgets it, in
+// one transaction, returning its id ("" when there is none). The revocation
+// comes first: its trigger takes the change log's lock before any row lock,
+// as every change-logging statement does, so this cannot deadlock with them.
+// Of callers racing on one token (nodes that saw the same first use), the one
+// that clears the predecessor reports it; the others wait for its row, then
+// find nothing left.
+func (db *DB) RetirePredecessor(ctx context.Context, id string) (string, error) {
+	var pred *string
+	err := db.pool.QueryRow(ctx, `SELECT predecessor FROM tokens WHERE id = $1`, id).Scan(&pred)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && pred == nil {
+		return "", nil
+	}
+	if err != nil {
+		return "", formatError(err, "token")
+	}
+	var cleared bool
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked = true WHERE id = $1`, *pred); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE tokens SET predecessor = NULL WHERE id = $1 AND predecessor = $2`, id, *pred)
+		cleared = tag.RowsAffected() > 0
+		return err
+	})
+	if err != nil {
+		return "", formatError(err, "token")
+	}
+	if !cleared {
+		return "", nil
+	}
+	return *pred, nil
+}
+
+// changeSet returns the SET terms of c, adding their arguments to a.
+func changeSet(a *args, c token.Change) []string {
 	set := []string{}
 	if c.Name != nil {
 		set = append(set, "name = "+a.add(*c.Name))
@@ -178,12 +263,7 @@ func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error 
 	if c.Expires != nil {
 		set = append(set, "expires = "+a.add(millis(*c.Expires)))
 	}
-	if len(set) == 0 {
-		_, err := db.FindToken(ctx, id)
-		return err
-	}
-	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = `+a.add(id), a...)
-	return affected(tag, err, "token")
+	return set
 }
 
 // DeleteToken removes the token with the given id.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,7 +13,19 @@ import (
 
 var _ token.Store = (*DB)(nil)
 
-const tokenColumns = `id, hash, name, user_id, scopes, created, expires, revoked, last_use, last_use_ip, environment_id`
+const tokenColumns = `id, hash, name, user_id, scopes, created, expires, revoked, last_use, last_use_ip, environment_id,
+	successor, predecessor`
+
+// insertToken stores one new token; q is the database or a transaction.
+func insertToken(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, t *token.Token) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(), millis(t.Expires),
+		t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID),
+		nullString(t.Successor), nullString(t.Predecessor))
+	return formatError(err, "token")
+}
 
 // joinScopes stores scopes as " a b c " so that a LIKE '% x %' tests membership.
 func joinScopes(ss []token.Scope) string {
@@ -35,10 +48,7 @@ func splitScopes(s string) []token.Scope {
 
 // CreateToken stores a new token.
 func (db *DB) CreateToken(ctx context.Context, t *token.Token) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(), millis(t.Expires),
-		t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID))
-	return formatError(err, "token")
+	return insertToken(ctx, db.write, t)
 }
 
 // ImportTokens stores many new tokens in one transaction: for bulk loads
@@ -49,14 +59,15 @@ func (db *DB) ImportTokens(ctx context.Context, ts []*token.Token) error {
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, t := range ts {
 		if _, err := stmt.ExecContext(ctx, t.ID, t.Hash[:], t.Name, t.UserID, joinScopes(t.Scopes), t.Created.UnixMilli(),
-			millis(t.Expires), t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID)); err != nil {
+			millis(t.Expires), t.Revoked, millis(t.LastUse), nullString(t.LastUseIP), nullString(t.EnvironmentID),
+			nullString(t.Successor), nullString(t.Predecessor)); err != nil {
 			return formatError(err, "token")
 		}
 	}
@@ -73,9 +84,10 @@ func scanToken(row scanner) (*token.Token, error) {
 		created          int64
 		expires, lastUse sql.NullInt64
 		lastUseIP, envID sql.NullString
+		succ, pred       sql.NullString
 	)
 	if err := row.Scan(&t.ID, &hash, &t.Name, &t.UserID, &scopes, &created, &expires, &t.Revoked,
-		&lastUse, &lastUseIP, &envID); err != nil {
+		&lastUse, &lastUseIP, &envID, &succ, &pred); err != nil {
 		return nil, err
 	}
 	if len(hash) != len(t.Hash) {
@@ -88,6 +100,7 @@ func scanToken(row scanner) (*token.Token, error) {
 	t.LastUse = fromMillis(lastUse)
 	t.LastUseIP = lastUseIP.String
 	t.EnvironmentID = envID.String
+	t.Successor, t.Predecessor = succ.String, pred.String
 	return &t, nil
 }
 
@@ -144,9 +157,8 @@ func (db *DB) FindTokens(ctx context.Context, f token.Filter) ([]*token.Token, e
 	return out, rows.Err()
 }
 
-// UpdateToken applies c to the token with the given id.
-func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error {
-	set, args := []string{}, []any{}
+// changeSet returns the SET terms of c and their arguments.
+func changeSet(c token.Change) (set []string, args []any) {
 	if c.Name != nil {
 		set, args = append(set, "name = ?"), append(args, *c.Name)
 	}
@@ -159,12 +171,76 @@ func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error 
 	if c.Expires != nil {
 		set, args = append(set, "expires = ?"), append(args, millis(*c.Expires))
 	}
+	return set, args
+}
+
+// UpdateToken applies c to the token with the given id.
+func (db *DB) UpdateToken(ctx context.Context, id string, c token.Change) error {
+	set, args := changeSet(c)
 	if len(set) == 0 {
 		_, err := db.FindToken(ctx, id)
 		return err
 	}
 	res, err := db.write.ExecContext(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, id)...)
 	return affected(res, err, "token")
+}
+
+// RotateToken stores next as the successor of token old and applies c to
+// old, in one transaction; Conflict when old has a successor already.
+func (db *DB) RotateToken(ctx context.Context, old string, next *token.Token, c token.Change) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return formatError(err, "token")
+	}
+	defer tx.Rollback()
+	set, args := changeSet(c)
+	set, args = append(set, "successor = ?"), append(args, next.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE tokens SET `+strings.Join(set, ", ")+` WHERE id = ? AND successor IS NULL`,
+		append(args, old)...)
+	if err != nil {
+		return formatError(err, "token")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var succ sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT successor FROM tokens WHERE id = ?`, old).Scan(&succ); err != nil {
+			return formatError(err, "token")
+		}
+		return errs.E(errs.Conflict, "token "+old+" has a successor already")
+	}
+	if err := insertToken(ctx, tx, next); err != nil {
+		return err
+	}
+	return formatError(tx.Commit(), "token")
+}
+
+// RetirePredecessor revokes the predecessor of token id and forgets it, in
+// one transaction, returning its id ("" when there is none).
+func (db *DB) RetirePredecessor(ctx context.Context, id string) (string, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return "", formatError(err, "token")
+	}
+	defer tx.Rollback()
+	var pred sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT predecessor FROM tokens WHERE id = ?`, id).Scan(&pred)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !pred.Valid {
+		return "", nil
+	}
+	if err != nil {
+		return "", formatError(err, "token")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, pred.String); err != nil {
+		return "", formatError(err, "token")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET predecessor = NULL WHERE id = ?`, id); err != nil {
+		return "", formatError(err, "token")
+	}
+	if err := tx.Commit(); err != nil {
+		return "", formatError(err, "token")
+	}
+	return pred.String, nil
 }
 
 // DeleteToken removes the token with the given id.

@@ -28,6 +28,7 @@ type Store interface {
 // arrange for it to be closed when the test ends.
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("Rotation", func(t *testing.T) { testRotation(t, open) })
 	t.Run("Environments", func(t *testing.T) { testEnvironments(t, open) })
 	t.Run("Nodes", func(t *testing.T) { testNodes(t, open) })
 	t.Run("TokenPages", func(t *testing.T) { testTokenPages(t, open) })
