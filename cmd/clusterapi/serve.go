@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"clusterapi/internal/environment"
 	"clusterapi/internal/httpapi"
 	"clusterapi/internal/logbuf"
+	"clusterapi/internal/metrics"
 	"clusterapi/internal/networkzone"
 	"clusterapi/internal/server"
 	"clusterapi/internal/store/postgres"
@@ -124,13 +126,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer db.Close()
 
+	reg := newRegistry(time.Now())
 	tokenOpts.Logger = log
 	tokens := token.NewService(db, tokenOpts)
 	envs := environment.NewService(db, tokens)
 	zones := networkzone.NewService(db)
 	auditLog := audit.NewRecorder(db, audit.Options{Retention: *retention, Logger: log})
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
-	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier})
+	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier, Metrics: reg})
 	if err := verifier.Init(ctx); err != nil {
 		return err
 	}
@@ -154,7 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
-			Ready: db.Ping, Console: console,
+			Ready: db.Ping, Console: console, Metrics: reg, GuardMetrics: api.GuardMetrics,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
@@ -192,6 +195,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log.Info("stopped")
 	return err
+}
+
+// newRegistry returns the registry every metric of the process goes to,
+// with the process's own: the build and the start time.
+func newRegistry(started time.Time) *metrics.Registry {
+	reg := metrics.NewRegistry()
+	reg.GaugeVec("clusterapi_build_info", "The running build: always 1, with its version and Go version as labels.",
+		"version", "goversion").With(buildVersion(), runtime.Version()).Set(1)
+	reg.Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.").
+		Set(float64(started.UnixMicro()) / 1e6)
+	return reg
 }
 
 // describeStore names the store for the log without any credentials a URL

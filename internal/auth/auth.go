@@ -107,9 +107,12 @@ func ClientIP(r *http.Request) string {
 
 // Authenticate verifies the credentials of r and records the token's use.
 // It checks no scope: that is the caller's business, after this succeeds.
+// A failure is counted under its outcome (Count); on success the caller
+// counts OutcomeOK or OutcomeForbidden once it has checked scopes.
 func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	presented, ok := Credential(r)
 	if !ok {
+		v.Count(OutcomeMissing)
 		return Principal{}, token.ErrMissing
 	}
 	if n := noteFrom(r.Context()); n != nil && len(presented) >= token.IDLen && token.IsID(presented[:token.IDLen]) {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"clusterapi/internal/metrics"
 	"clusterapi/internal/token"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	// Notifier, when the store has one, tells the verifier of changes as
 	// they happen instead of at the next poll.
 	Notifier Notifier
+	// Metrics, when set, receives the verifier's metrics (clusterapi_auth_*
+	// and clusterapi_lastuse_*). One verifier per registry.
+	Metrics *metrics.Registry
 }
 
 // Notifier is implemented by stores that announce token changes as they are
@@ -64,6 +68,7 @@ type Verifier struct {
 	epoch   uint64 // bumped by every invalidation; a miss that raced one is not cached
 
 	uses *recorder
+	m    verifierMetrics
 
 	watchEvery   time.Duration
 	changeSeq    int64 // the store change log position the cache is current with; Watch only
@@ -117,14 +122,20 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 	if v.notifier != nil {
 		v.changes = v.notifier.Changes()
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.NewRegistry() // counted, never scraped
+	}
+	v.m = newVerifierMetrics(o.Metrics, v)
 	tokens.OnChange(v.Invalidate)
 	return v
 }
 
-// Verify checks a presented full token and returns its principal.
+// Verify checks a presented full token and returns its principal. It counts
+// a failure under its outcome, but not a success: see Authenticate.
 func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal, error) {
 	id, ok := token.ParseFull(presented)
 	if !ok {
+		v.Count(OutcomeMalformed)
 		return Principal{}, token.ErrAuthFail
 	}
 	now := v.now()
@@ -133,7 +144,9 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 	epoch := v.epoch
 	v.mu.RUnlock()
 	if e != nil && v.trusted() {
+		v.m.hits.Inc()
 		if err := token.Check(e.hash, presented, false, e.expires, now); err != nil {
+			v.countFailure(err)
 			return Principal{}, err
 		}
 		// Hand the use to the recorder at most once a second per token, so
@@ -144,8 +157,10 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 		}
 		return e.p, nil
 	}
+	v.m.misses.Inc()
 	t, err := v.tokens.Authenticate(ctx, presented)
 	if err != nil {
+		v.countFailure(err)
 		return Principal{}, err
 	}
 	e = &entry{
@@ -302,8 +317,18 @@ func (v *Verifier) Flush(ctx context.Context) {
 	}
 	if err := v.tokens.RecordUses(ctx, batch); err != nil {
 		v.log.Error("record token uses", "err", err, "tokens", len(batch))
+		v.m.flushFailures.Inc()
 		v.uses.putBack(batch)
+		return
 	}
+	oldest := batch[0].At
+	for _, u := range batch[1:] {
+		if u.At.Before(oldest) {
+			oldest = u.At
+		}
+	}
+	v.m.flushes.Inc()
+	v.m.flushLag.Observe(v.now().Sub(oldest).Seconds())
 }
 
 // recorder collects the latest use of each token between flushes.
@@ -319,6 +344,13 @@ func (r *recorder) record(id string, at time.Time, ip string) {
 		r.pending[id] = token.Use{ID: id, At: at, IP: ip}
 	}
 	r.mu.Unlock()
+}
+
+// len returns how many tokens have a use waiting to be written.
+func (r *recorder) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending)
 }
 
 func (r *recorder) take() []token.Use {

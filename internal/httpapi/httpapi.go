@@ -131,7 +131,8 @@ func (a *API) public(pattern string, h http.Handler) {
 }
 
 // require authenticates the request and checks its scopes before calling h.
-// The 403 error is built once, here, not on every request.
+// The 403 error is built once, here, not on every request. Authenticate
+// counts the failures it finds; the outcomes decided here are counted here.
 func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
 	set := token.SetOf(scopes...)
 	forbidden := errs.E(errs.Forbidden, token.MissingScopeMessage(scopes...))
@@ -144,13 +145,16 @@ func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
 		if p.EnvironmentID != "" {
 			// Tokens bound to an environment are for that environment's API
 			// only, never for cluster routes (SPEC 6).
+			a.verifier.Count(auth.OutcomeFailed)
 			a.refuse(w, r, token.ErrAuthFail)
 			return
 		}
 		if len(scopes) > 0 && !p.Scopes.Any(set) {
+			a.verifier.Count(auth.OutcomeForbidden)
 			a.refuse(w, r, forbidden)
 			return
 		}
+		a.verifier.Count(auth.OutcomeOK)
 		h(w, r.WithContext(auth.NewContext(r.Context(), p)))
 	})
 }
@@ -162,6 +166,13 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		a.audit.FailedAuth(auth.ClientIP(r), e.Message)
 	}
 	a.writeError(w, r, err)
+}
+
+// GuardMetrics returns h behind the access rule of /metrics (routes.go),
+// which internal/server serves outside /api: a token as for any route, with
+// one of metricsScopes. Refusals are answered in the API's envelope.
+func (a *API) GuardMetrics(h http.Handler) http.Handler {
+	return a.require(h.ServeHTTP, metricsScopes...)
 }
 
 // principal returns the request's authenticated principal; require put it there.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-
 	"clusterapi/internal/openapi"
 	"clusterapi/internal/token"
 )
@@ -59,3 +58,10 @@ func (a *API) routes() {
 	a.public("GET "+openapi.V2.Path, openapi.V2.Handler())
 	a.public("GET "+openapi.V1.Path, openapi.V1.Handler())
 }
+
+// metricsScopes are the scopes that let a token read GET /metrics, which is
+// not an API route (internal/server serves it, through GuardMetrics) and is
+// in no API document. DiagnosticExport grants nothing else here, so it is
+// the one to give a scraper; ServiceProviderAPI and ControlManagement, which
+// administer the cluster, may read the metrics too.
+var metricsScopes = []token.Scope{token.DiagnosticExport, token.ServiceProviderAPI, token.ControlManagement}

@@ -331,7 +331,7 @@ func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) {
 		// copy of it, or someone else holding one. Worth a look.
 		a.log.Warn("refused to rotate a token that was rotated before", "token_id", re.ID, "successor_id", re.Successor,
 			"by_token_id", p.TokenID, "remote", auth.ClientIP(r), "request_id", requestid.FromContext(r.Context()))
-	noteAudit(r, "", re.ID, "refused: rotated before, to "+re.Successor)
+		noteAudit(r, "", re.ID, "refused: rotated before, to "+re.Successor)
 	}
 	if err != nil {
 		a.writeError(w, r, err)

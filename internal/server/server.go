@@ -1,6 +1,7 @@
 // Package server composes the HTTP surfaces into one handler and owns the
 // cross-cutting middleware: request ids, the access log (which never sees a
-// secret), panic recovery, the body limit and security headers.
+// secret) with the request metrics, panic recovery, the body limit and
+// security headers; and it serves GET /metrics.
 package server
 
 import (
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"clusterapi/internal/auth"
+	"clusterapi/internal/metrics"
 	"clusterapi/internal/openapi"
 	"clusterapi/internal/requestid"
 	"clusterapi/internal/token"
@@ -32,6 +34,12 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Console, when set, serves /cmc/ (and / redirects there).
 	Console http.Handler
+	// Metrics, when set, counts every request (clusterapi_http_*) and is
+	// served at GET /metrics behind GuardMetrics.
+	Metrics *metrics.Registry
+	// GuardMetrics wraps the /metrics handler with the rule of who may read
+	// it. Without one, /metrics is not served at all.
+	GuardMetrics func(http.Handler) http.Handler
 }
 
 // readyTimeout bounds a readiness check, so that a hung store fails the
@@ -68,6 +76,13 @@ func New(c Config) http.Handler {
 		mux.Handle("GET /{$}", http.RedirectHandler("/cmc/", http.StatusSeeOther))
 	}
 	mux.Handle("GET "+openapi.ExplorerPath, openapi.Explorer())
+	var hm *httpMetrics
+	if c.Metrics != nil {
+		hm = newHTTPMetrics(c.Metrics)
+		if c.GuardMetrics != nil {
+			mux.Handle("GET /metrics", c.GuardMetrics(c.Metrics.Handler()))
+		}
+	}
 	// API paths bypass the root mux, whose redirects for unclean paths are
 	// neither JSON nor free of what the path holds.
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +95,7 @@ func New(c Config) http.Handler {
 	h = securityHeaders(h)
 	h = limitBody(h, c.MaxBodyBytes)
 	h = recoverPanics(h, c.Logger, c.WriteError)
-	h = accessLog(h, c.Logger)
+	h = accessLog(h, c.Logger, hm)
 	h = withRequestID(h)
 	return h
 }
@@ -118,16 +133,28 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// accessLog writes one line per request. It logs the path without the query
-// string, which may hold an api-token, and the token id, never the secret.
-func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+// accessLog writes one line per request and, with hm, counts it. It logs the
+// path without the query string, which may hold an api-token, and the token
+// id, never the secret.
+//
+// The route counted is the pattern that the mux (the root mux, httpapi's or
+// the console's) set on the request it was given. Muxes set r.Pattern in
+// place, so every handler between here and a mux must pass on the request it
+// got, not a copy (r.WithContext): a copy's pattern is not seen here, and its
+// requests count as unmatched.
+func accessLog(next http.Handler, log *slog.Logger, hm *httpMetrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, note := auth.WithNote(r.Context())
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(sw, r2)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		if hm != nil {
+			hm.observe(r2.Pattern, r.Method, sw.status, elapsed)
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("request_id", requestid.FromContext(ctx)),
@@ -135,7 +162,7 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 			slog.String("path", token.Redact(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("token_id", note.TokenID),
 			slog.String("remote", auth.ClientIP(r)),
 		)
