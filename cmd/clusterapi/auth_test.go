@@ -187,20 +187,29 @@ func TestAccessLog(t *testing.T) {
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?api-token=" + admin + "&limit=5"})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + admin, token: admin})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?Api-Token=" + admin[:40]})
+	// Mangled copies of the token in a path: upper-case prefix, all lower
+	// case, an id one character short.
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/DT0C01" + admin[6:], token: admin})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/nothing/" + strings.ToLower(admin), token: admin})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/nothing/" + admin[:30] + admin[31:], token: admin})
 	// The log is written in batches: wait for the lines, then look at them.
+	const lines = 7 // 6 + the readiness probe
 	logs := s.Log.String()
-	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs, "msg=request ") < 4 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs, "msg=request ") < lines && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 		logs = s.Log.String()
 	}
-	if n := strings.Count(logs, "msg=request "); n != 4 { // 3 + the readiness probe
-		t.Errorf("%d access-log lines, want 4:\n%s", n, logs)
+	if n := strings.Count(logs, "msg=request "); n != lines {
+		t.Errorf("%d access-log lines, want %d:\n%s", n, lines, logs)
 	}
 	if !strings.Contains(logs, "token_id="+admin[:31]) {
 		t.Errorf("access log lacks the token id:\n%s", logs)
 	}
 	if strings.Contains(logs, admin[32:]) || strings.Contains(logs, admin[31:40]) || strings.Contains(logs, "limit=5") {
 		t.Errorf("access log holds a secret or a query string:\n%s", logs)
+	}
+	if low := strings.ToLower(logs); strings.Contains(low, strings.ToLower(admin[40:60])) {
+		t.Errorf("access log holds part of a mangled secret:\n%s", logs)
 	}
 }
 

@@ -214,7 +214,7 @@ func TestTokensList(t *testing.T) {
 // envelope, names the field where one is at fault, and stores nothing.
 func TestTokensBadInput(t *testing.T) {
 	s := startServer(t)
-	admin := s.bootstrap(t, "ClusterTokenManagement")
+	admin := s.bootstrap(t, "ClusterTokenManagement", "ServiceProviderAPI")
 	victim := s.mint(t, admin, "victim", "Nodekeeper")
 	before := tokenCount(t, s, admin)
 
@@ -296,16 +296,37 @@ func TestTokensBadInput(t *testing.T) {
 			}
 		})
 	}
-	// A full token pasted where it does not belong is not echoed back.
-	for _, rq := range []req{
-		{method: "POST", path: tokensPath, token: admin, body: map[string]any{"name": "x", "scopes": []string{victim}}},
-		{method: "GET", path: tokensPath + "?permissions=" + victim, token: admin},
-		{method: "GET", path: "/api/cluster/v2/x/../tokens/" + victim, token: admin},
-		{method: "GET", path: "/api/cluster/v2/nothing/" + victim, token: admin},
+	// A full token pasted where it does not belong is not echoed back, nor
+	// is a mangled copy of one: no 8 characters of its secret, in any case.
+	secret := strings.ToLower(victim[32:])
+	leaks := func(text string) bool {
+		text = strings.ToLower(text)
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(text, secret[i:i+8]) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, bad := range []string{
+		victim,
+		"DT0C01" + victim[6:],           // upper-case prefix
+		victim[:30] + victim[31:],       // id one character short
+		victim[:50] + "a" + victim[51:], // a lower-case character in the secret
+		strings.ToLower(victim),         // all lower case
+		victim[:31] + victim[32:],       // no second dot
 	} {
-		r := s.do(t, rq)
-		if r.Status < 400 || strings.Contains(string(r.Body), victim[32:]) || strings.Contains(r.Header.Get("Location"), victim[32:]) {
-			t.Errorf("%s %s: %d echoes the secret: %s", rq.method, rq.path[:30], r.Status, r.Body)
+		for _, rq := range []req{
+			{method: "POST", path: tokensPath, token: admin, body: map[string]any{"name": "x", "scopes": []string{bad}}},
+			{method: "GET", path: tokensPath + "?permissions=" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/x/../tokens/" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/nothing/" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/environments?filter=name(" + bad + ",", token: admin},
+		} {
+			r := s.do(t, rq)
+			if r.Status < 400 || leaks(string(r.Body)) || leaks(r.Header.Get("Location")) {
+				t.Errorf("%s %.40s: %d echoes the secret: %s", rq.method, rq.path, r.Status, r.Body)
+			}
 		}
 	}
 	// Escaped pairs (an emoji) are fine and round-trip.

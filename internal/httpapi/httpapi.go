@@ -211,7 +211,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statuses[errs.KindOf(err)]
 	if !ok || status == 0 {
 		id := requestid.FromContext(r.Context())
-		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", token.Redact(r.URL.Path), "err", err)
+		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", token.Redact(r.URL.Path),
+			"err", token.Redact(err.Error()))
 		status = http.StatusInternalServerError
 		e = errs.E(errs.Internal, "Internal server error (request id "+id+")")
 	}

@@ -159,7 +159,8 @@ func recoverPanics(next http.Handler, log *slog.Logger, writeError func(http.Res
 				writeError(w, r, err) // logs the detail with the request id
 				return
 			}
-			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", token.Redact(r.URL.Path), "err", err)
+			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", token.Redact(r.URL.Path),
+				"err", token.Redact(err.Error()))
 			http.Error(w, "Internal server error (request id "+requestid.FromContext(r.Context())+")", http.StatusInternalServerError)
 		}()
 		next.ServeHTTP(w, r)

@@ -331,14 +331,15 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // violationErrors places a domain error's violations next to their fields.
+// Messages may quote what was sent, so they are redacted as the API's are.
 func violationErrors(e *errs.Error) formErrors {
 	var fe formErrors
 	if len(e.Violations) == 0 {
-		fe.Form = e.Message
+		fe.Form = token.Redact(e.Message)
 	}
 	add := func(dst *string, label, msg string) {
 		if *dst == "" {
-			*dst = label + " " + msg + "."
+			*dst = token.Redact(label + " " + msg + ".")
 		}
 	}
 	for _, v := range e.Violations {
