@@ -69,6 +69,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(p)))
 		return
 	}
+	// A query Go cannot parse would otherwise lose the pairs at fault
+	// silently (r.URL.Query drops them), and the request would act on the
+	// defaults. Checked before authentication, which reads the query too;
+	// unknown routes still get their 404.
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		if _, pattern := a.mux.Handler(r); pattern != "/api/" && pattern != "/e/" {
+			a.writeError(w, r, err)
+			return
+		}
+	}
 	a.mux.ServeHTTP(w, r)
 }
 
