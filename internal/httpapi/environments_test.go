@@ -276,6 +276,24 @@ func TestEnvironmentLimitsEcho(t *testing.T) {
 	if sr := m["storage"].(map[string]any)["sessionReplayRetention"].(map[string]any)["maxLimitInDays"]; sr != float64(35) {
 		t.Errorf("sessionReplayRetention = %v, want kept 35", sr)
 	}
+
+	// Inside a sub-object, a limit left out is kept: one limit sent changes
+	// that one, and usage figures sent back change nothing.
+	wantStatus(t, "PUT (one limit)", a.do(t, "PUT", envs+"/"+id, `{"quotas":{"demUnits":{"annualLimit":600}}}`), http.StatusNoContent)
+	wantStatus(t, "PUT (usage only)", a.do(t, "PUT", envs+"/"+id,
+		`{"quotas":{"davisDataUnits":{"consumedThisMonth":5}},"storage":{"sessionReplayRetention":{"currentlyUsedInDays":3}}}`), http.StatusNoContent)
+	m = a.do(t, "GET", envs+"/"+id+"?includeConsumptionInfo=true&includeStorageInfo=true", "").json(t)
+	q = m["quotas"].(map[string]any)
+	dem := q["demUnits"].(map[string]any)
+	if dem["monthlyLimit"] != float64(50001) || dem["annualLimit"] != float64(600) {
+		t.Errorf("demUnits = %v, want monthlyLimit kept 50001 and annualLimit 600", dem)
+	}
+	if ddu := q["davisDataUnits"].(map[string]any)["monthlyLimit"]; ddu != float64(18162) {
+		t.Errorf("davisDataUnits.monthlyLimit = %v, want kept 18162", ddu)
+	}
+	if sr := m["storage"].(map[string]any)["sessionReplayRetention"].(map[string]any)["maxLimitInDays"]; sr != float64(35) {
+		t.Errorf("sessionReplayRetention = %v, want kept 35", sr)
+	}
 }
 
 func TestEnvironmentBadInput(t *testing.T) {
