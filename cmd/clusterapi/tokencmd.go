@@ -49,7 +49,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	case "create":
 		name = fs.String("name", "", "token name (required)")
 		user = fs.String("user", "admin", "owner of the token")
-		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h (default: never expires)")
+		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h, at most 100 years (876000h) (default: never expires)")
 		fs.Var(&scopes, "scope", "scope to grant; repeat for several")
 	case "list", "revoke", "restore", "delete":
 	default:

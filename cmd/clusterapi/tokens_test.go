@@ -385,3 +385,31 @@ func TestTokensConcurrentCreates(t *testing.T) {
 		}
 	}
 }
+
+// TestCLITokenCreateExpiry holds `token create --expires-in` to the API's
+// bound: at most 100 years, so every expiry is a time both stores and every
+// client can represent.
+func TestCLITokenCreateExpiry(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement")
+	for _, d := range []string{"2500000h", "876001h"} {
+		out, err := s.cli(t, "token", "create", "--name", "far", "--scope", "Nodekeeper", "--expires-in", d)
+		if err == nil || !strings.Contains(err.Error(), "100 years") || out != "" {
+			s.remember(strings.TrimSpace(out))
+			t.Errorf("token create --expires-in %s = %d bytes out, %v; want an error naming 100 years", d, len(out), err)
+		}
+	}
+	out, err := s.cli(t, "token", "create", "--name", "century", "--scope", "Nodekeeper", "--expires-in", "876000h")
+	if err != nil {
+		t.Fatalf("token create --expires-in 876000h (100 years) = %v", err)
+	}
+	tok := strings.TrimSpace(out)
+	s.remember(tok)
+	meta := s.do(t, req{method: "GET", path: tokensPath + "/" + tok[:31], token: admin}).json(t)
+	if d := int64(meta["expires"].(float64)) - int64(meta["created"].(float64)); d != 876000*3600*1000 {
+		t.Errorf("expires - created = %d ms, want 100 years", d)
+	}
+	if n := tokenCount(t, s, admin); n != 2 {
+		t.Errorf("%d tokens stored, want 2: a refused create stored one", n)
+	}
+}

@@ -178,8 +178,9 @@ var expiryPresets = []struct {
 // defaultExpiry is the preset chosen when the form opens.
 const defaultExpiry = "30d"
 
-// maxCustomExpiry matches the API's limit on expiresIn.
-const maxCustomExpiry = 100 * 365 * 24 * time.Hour
+// maxCustomExpiry is the API's limit on expiresIn, which token.Service
+// applies to every create; checking here too puts the message by the field.
+const maxCustomExpiry = token.MaxLifetime
 
 // scopeOption is one permission checkbox.
 type scopeOption struct {
