@@ -58,3 +58,42 @@ func TestCreateLifetime(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupNeedsFullToken: lookup takes a full token only. A bare token id,
+// however well-formed and whoever asks, gets the very error a malformed,
+// unknown or wrong-secret token gets (README Decisions, "Lookup").
+func TestLookupNeedsFullToken(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	admin, adminSecret, err := s.Create(ctx, local, token.CreateInput{Name: "admin", Scopes: []token.Scope{token.ClusterTokenManagement}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, otherSecret, err := s.Create(ctx, local, token.CreateInput{Name: "other", Scopes: []token.Scope{token.Nodekeeper}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asAdmin := token.Actor{TokenID: admin.ID, UserID: "admin", Scopes: token.SetOf(admin.Scopes...)}
+	if got, err := s.Lookup(ctx, asAdmin, otherSecret.Reveal()); err != nil || got.ID != other.ID {
+		t.Fatalf("Lookup(full token) = %v, %v", got, err)
+	}
+	_, want := s.Lookup(ctx, asAdmin, "dt0c01.nonsense")
+	if !errs.Is(want, errs.NotFound) || want.Error() != "Token not found" {
+		t.Fatalf("Lookup(malformed) = %v, want NotFound Token not found", want)
+	}
+	full := otherSecret.Reveal()
+	for _, in := range []string{other.ID, " " + other.ID + "\n", other.ID + ".", admin.ID, adminSecret.Reveal()[:token.IDLen+1],
+		full[:len(full)-1], "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA"} {
+		got, err := s.Lookup(ctx, asAdmin, in)
+		if got != nil || err == nil || err.Error() != want.Error() || errs.KindOf(err) != errs.KindOf(want) {
+			t.Errorf("Lookup(%.40q) = %v, %v; want %v as for a malformed token", in, got, err, want)
+		}
+	}
+	// Without ClusterTokenManagement a bare id, even the caller's own, is
+	// not a self lookup: it gets the 403 a malformed token gets.
+	asOther := token.Actor{TokenID: other.ID, UserID: "admin", Scopes: token.SetOf(other.Scopes...)}
+	_, wantOther := s.Lookup(ctx, asOther, "dt0c01.nonsense")
+	if _, err := s.Lookup(ctx, asOther, other.ID); err == nil || err.Error() != wantOther.Error() || errs.KindOf(err) != errs.KindOf(wantOther) {
+		t.Errorf("Lookup(own bare id) without ClusterTokenManagement = %v, want %v", err, wantOther)
+	}
+}
