@@ -260,6 +260,8 @@ func TestTokensBadInput(t *testing.T) {
 		{"expiresIn fraction", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1.5, "unit": "DAYS"}}, 400, "expiresIn.value", ""},
 		{"unclean path", "GET", "/api/cluster/v2/x/../tokens", nil, 404, "", ""},
 		{"double slash", "GET", "/api/cluster/v2//tokens", nil, 404, "", ""},
+		{"leading double slash", "GET", "//api/cluster/v2/tokens", nil, 404, "", ""},
+		{"dot segment before /api", "GET", "/cmc/../api/cluster/v2/tokens", nil, 404, "", ""},
 		{"expiresIn unit", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "WEEKS"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn unit lower", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "days"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn string", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": "24h"}, 400, "expiresIn", ""},
