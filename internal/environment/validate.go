@@ -89,6 +89,8 @@ func (vs *violations) tags(tags []string) []string {
 			vs.add(path, "must not be empty")
 		case n > MaxTagLen:
 			vs.add(path, "must be at most %d characters long", MaxTagLen)
+		case strings.TrimSpace(t) == "":
+			vs.add(path, "must not be blank") // as names: whitespace only is as good as empty
 		case strings.IndexFunc(t, unicode.IsControl) >= 0:
 			vs.add(path, "must not contain control characters")
 		case !seen[t]:

@@ -81,12 +81,16 @@ func TestInputCheck(t *testing.T) {
 			want: violations{payload("state", "must be ENABLED or DISABLED")}},
 		{name: "duplicate tags collapse", in: Input{Tags: []string{"b", "a", "b"}}, wantTags: []string{"b", "a"}},
 		{name: "empty tag list", in: Input{Tags: []string{}}, wantTags: []string{}},
-		{name: "bad tags", in: Input{Tags: []string{"ok", "", strings.Repeat("t", 101), strings.Repeat("t", 100)}},
+		{name: "bad tags", in: Input{Tags: []string{"ok", "", strings.Repeat("t", 101), strings.Repeat("t", 100), " ", "\t\u00a0\u3000"}},
 			wantTags: []string{"ok", strings.Repeat("t", 100)},
 			want: violations{
 				payload("tags[1]", "must not be empty"),
 				payload("tags[2]", "must be at most 100 characters long"),
+				payload("tags[4]", "must not be blank"),
+				payload("tags[5]", "must not be blank"),
 			}},
+		{name: "tags with spaces inside or around are kept as sent", in: Input{Tags: []string{" a", "b c", "d "}},
+			wantTags: []string{" a", "b c", "d "}},
 		{name: "too many tags", in: Input{Tags: make([]string, 1025)},
 			want: violations{payload("tags", "must hold at most 1024 tags")}},
 		{

@@ -307,6 +307,8 @@ func TestEnvironmentBadInput(t *testing.T) {
 		{"name too long", "POST", envs, `{"name":"` + strings.Repeat("n", 101) + `"}`, []string{"name PAYLOAD_BODY"}},
 		{"bad state", "POST", envs, `{"name":"x","state":"ON"}`, []string{"state PAYLOAD_BODY"}},
 		{"long tag", "POST", envs, `{"name":"x","tags":["ok","` + strings.Repeat("t", 101) + `"]}`, []string{"tags[1] PAYLOAD_BODY"}},
+		{"blank tag", "POST", envs, `{"name":"x","tags":["ok"," "]}`, []string{"tags[1] PAYLOAD_BODY"}},
+		{"blank tag on PUT", "PUT", envs + "/e1", `{"tags":["\u00a0\t"]}`, []string{"tags[0] PAYLOAD_BODY"}},
 		{"retention out of range", "PUT", envs + "/e1", `{"storage":{"sessionReplayRetention":{"maxLimitInDays":36}}}`,
 			[]string{"storage.sessionReplayRetention.maxLimitInDays PAYLOAD_BODY"}},
 		{"negative quota", "PUT", envs + "/e1", `{"quotas":{"userSessions":{"totalAnnualLimit":-1}}}`,
