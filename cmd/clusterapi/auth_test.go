@@ -273,4 +273,19 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("PATCH tokens: %d Allow=%q", r.Status, r.Header.Get("Allow"))
 	}
 	r.errorMessage(t)
+
+	// A huge path is quoted short: the first 200 bytes, then "…".
+	long := strings.Repeat("x", 200<<10)
+	for _, p := range []string{"/api/cluster/v2/nothing/" + long, "/api/cluster/v2//" + long, "/e/" + long} {
+		r = s.do(t, req{method: "GET", path: p, token: admin})
+		msg := r.errorMessage(t)
+		if r.Status != 404 || len(r.Body) > 1024 || msg != "No API route matches "+p[:200]+"…" {
+			t.Errorf("GET %.40s… (%d bytes): %d, %d-byte body %.300s", p, len(p), r.Status, len(r.Body), r.Body)
+		}
+	}
+	// A long method is quoted short too.
+	r = s.do(t, req{method: strings.Repeat("M", 10<<10), path: "/api/cluster/v2/tokens", token: admin})
+	if r.Status != http.StatusMethodNotAllowed || len(r.Body) > 1024 {
+		t.Errorf("long method: %d, %d-byte body", r.Status, len(r.Body))
+	}
 }

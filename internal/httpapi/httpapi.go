@@ -66,7 +66,7 @@ func New(log *slog.Logger, verifier *auth.Verifier, tokens *token.Service, envs 
 // JSON and would repeat the path, secrets and all, in a Location header.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; p != cleanPath(p) {
-		a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(p)))
+		a.writeError(w, r, noRouteError(p))
 		return
 	}
 	// A query Go cannot parse would otherwise lose the pairs at fault
@@ -164,10 +164,21 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed, "Method " + r.Method + " is not allowed here; use " + strings.Join(allow, ", ")})
+		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed,
+			"Method " + clip(token.Redact(r.Method), maxQuoted) + " is not allowed here; use " + strings.Join(allow, ", ")})
 		return
 	}
-	a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(r.URL.Path)))
+	a.writeError(w, r, noRouteError(r.URL.Path))
+}
+
+// maxQuoted bounds what an error message quotes of a request's path or
+// method: a 200 KB path must not make a 200 KB answer.
+const maxQuoted = 200
+
+// noRouteError is the 404 for a path no route matches, quoting the path
+// redacted and clipped to maxQuoted bytes.
+func noRouteError(p string) error {
+	return errs.E(errs.NotFound, "No API route matches "+clip(token.Redact(p), maxQuoted))
 }
 
 // statusError is an error with an explicit status, for the few answers that
