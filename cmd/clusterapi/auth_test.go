@@ -187,20 +187,29 @@ func TestAccessLog(t *testing.T) {
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?api-token=" + admin + "&limit=5"})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/" + admin, token: admin})
 	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens?Api-Token=" + admin[:40]})
+	// Mangled copies of the token in a path: upper-case prefix, all lower
+	// case, an id one character short.
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/tokens/DT0C01" + admin[6:], token: admin})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/nothing/" + strings.ToLower(admin), token: admin})
+	s.do(t, req{method: "GET", path: "/api/cluster/v2/nothing/" + admin[:30] + admin[31:], token: admin})
 	// The log is written in batches: wait for the lines, then look at them.
+	const lines = 7 // 6 + the readiness probe
 	logs := s.Log.String()
-	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs, "msg=request ") < 4 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(logs, "msg=request ") < lines && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 		logs = s.Log.String()
 	}
-	if n := strings.Count(logs, "msg=request "); n != 4 { // 3 + the readiness probe
-		t.Errorf("%d access-log lines, want 4:\n%s", n, logs)
+	if n := strings.Count(logs, "msg=request "); n != lines {
+		t.Errorf("%d access-log lines, want %d:\n%s", n, lines, logs)
 	}
 	if !strings.Contains(logs, "token_id="+admin[:31]) {
 		t.Errorf("access log lacks the token id:\n%s", logs)
 	}
 	if strings.Contains(logs, admin[32:]) || strings.Contains(logs, admin[31:40]) || strings.Contains(logs, "limit=5") {
 		t.Errorf("access log holds a secret or a query string:\n%s", logs)
+	}
+	if low := strings.ToLower(logs); strings.Contains(low, strings.ToLower(admin[40:60])) {
+		t.Errorf("access log holds part of a mangled secret:\n%s", logs)
 	}
 }
 
@@ -264,4 +273,19 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("PATCH tokens: %d Allow=%q", r.Status, r.Header.Get("Allow"))
 	}
 	r.errorMessage(t)
+
+	// A huge path is quoted short: the first 200 bytes, then "…".
+	long := strings.Repeat("x", 200<<10)
+	for _, p := range []string{"/api/cluster/v2/nothing/" + long, "/api/cluster/v2//" + long, "/e/" + long} {
+		r = s.do(t, req{method: "GET", path: p, token: admin})
+		msg := r.errorMessage(t)
+		if r.Status != 404 || len(r.Body) > 1024 || msg != "No API route matches "+p[:200]+"…" {
+			t.Errorf("GET %.40s… (%d bytes): %d, %d-byte body %.300s", p, len(p), r.Status, len(r.Body), r.Body)
+		}
+	}
+	// A long method is quoted short too.
+	r = s.do(t, req{method: strings.Repeat("M", 10<<10), path: "/api/cluster/v2/tokens", token: admin})
+	if r.Status != http.StatusMethodNotAllowed || len(r.Body) > 1024 {
+		t.Errorf("long method: %d, %d-byte body", r.Status, len(r.Body))
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -293,5 +294,80 @@ func TestEnvironmentsConcurrentPartialPuts(t *testing.T) {
 				t.Errorf("quotas.%s.%s = %v, want %v: a concurrent PUT was lost", name, field, q[name].(map[string]any)[field], v)
 			}
 		}
+	}
+}
+
+// TestEnvironmentsPartialLimits PUTs sub-objects that leave limits out, as a
+// declarative tool or a script changing one figure does: a limit left out
+// keeps its stored value, an explicit null makes it unlimited, a number sets
+// it, and usage figures sent back change nothing. Each GET reads back exactly
+// what was asked for, so such tools see no drift.
+func TestEnvironmentsPartialLimits(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ServiceProviderAPI")
+	r := s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{
+		"name": "partial",
+		"quotas": map[string]any{
+			"demUnits":     map[string]any{"monthlyLimit": 100, "annualLimit": 1200},
+			"hostUnits":    map[string]any{"maxLimit": 50},
+			"userSessions": map[string]any{"totalMonthlyLimit": 7, "totalAnnualLimit": 70},
+		},
+		"storage": map[string]any{"serviceRequestLevelRetention": map[string]any{"maxLimitInDays": 30}},
+	}})
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	path := envsPath + "/" + r.json(t)["id"].(string)
+	// limits reads the limits of one sub-object, usage figures left out.
+	limits := func(section, name string) map[string]any {
+		t.Helper()
+		r := s.do(t, req{method: "GET", path: path + "?includeConsumptionInfo=true&includeStorageInfo=true", token: admin})
+		if r.Status != 200 {
+			t.Fatalf("get: %d %s", r.Status, r.Body)
+		}
+		out := map[string]any{}
+		for k, v := range r.json(t)[section].(map[string]any)[name].(map[string]any) {
+			if strings.Contains(strings.ToLower(k), "limit") {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	steps := []struct {
+		name         string
+		body         map[string]any
+		section, obj string
+		want         map[string]any
+	}{
+		{"one limit sent keeps the other", map[string]any{"quotas": map[string]any{"demUnits": map[string]any{"monthlyLimit": 5}}},
+			"quotas", "demUnits", map[string]any{"monthlyLimit": 5.0, "annualLimit": 1200.0}},
+		{"usage figures only change nothing", map[string]any{"quotas": map[string]any{"hostUnits": map[string]any{"currentUsage": 1}}},
+			"quotas", "hostUnits", map[string]any{"maxLimit": 50.0}},
+		{"usage figures beside a limit", map[string]any{"quotas": map[string]any{"demUnits": map[string]any{"consumedThisMonth": 3, "annualLimit": 999}}},
+			"quotas", "demUnits", map[string]any{"monthlyLimit": 5.0, "annualLimit": 999.0}},
+		{"explicit null is unlimited, the other kept", map[string]any{"quotas": map[string]any{"userSessions": map[string]any{"totalAnnualLimit": nil}}},
+			"quotas", "userSessions", map[string]any{"totalMonthlyLimit": 7.0, "totalAnnualLimit": nil}},
+		{"an empty sub-object changes nothing", map[string]any{"quotas": map[string]any{"demUnits": map[string]any{}}},
+			"quotas", "demUnits", map[string]any{"monthlyLimit": 5.0, "annualLimit": 999.0}},
+		{"a null sub-object changes nothing", map[string]any{"quotas": map[string]any{"hostUnits": nil}},
+			"quotas", "hostUnits", map[string]any{"maxLimit": 50.0}},
+		{"storage usage figures only", map[string]any{"storage": map[string]any{"serviceRequestLevelRetention": map[string]any{"currentlyUsedInDays": 4}}},
+			"storage", "serviceRequestLevelRetention", map[string]any{"maxLimitInDays": 30.0}},
+		{"every limit null", map[string]any{"quotas": map[string]any{"demUnits": map[string]any{"monthlyLimit": nil, "annualLimit": nil}}},
+			"quotas", "demUnits", map[string]any{"monthlyLimit": nil, "annualLimit": nil}},
+		{"a limit on an unlimited sub-object", map[string]any{"quotas": map[string]any{"demUnits": map[string]any{"annualLimit": 12}}},
+			"quotas", "demUnits", map[string]any{"monthlyLimit": nil, "annualLimit": 12.0}},
+	}
+	for _, st := range steps {
+		if r := s.do(t, req{method: "PUT", path: path, token: admin, body: st.body}); r.Status != 204 {
+			t.Fatalf("%s: PUT %v: %d %s", st.name, st.body, r.Status, r.Body)
+		}
+		if diff := cmp.Diff(st.want, limits(st.section, st.obj)); diff != "" {
+			t.Errorf("%s: %s.%s after PUT %v (-want +got):\n%s", st.name, st.section, st.obj, st.body, diff)
+		}
+	}
+	// What the steps did not touch is as created.
+	if diff := cmp.Diff(map[string]any{"maxLimit": 50.0}, limits("quotas", "hostUnits")); diff != "" {
+		t.Errorf("hostUnits at the end (-want +got):\n%s", diff)
 	}
 }

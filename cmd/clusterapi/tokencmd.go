@@ -52,7 +52,7 @@ func tokenCommand(ctx context.Context, args []string, getenv func(string) string
 	case "create":
 		name = fs.String("name", "", "token name (required)")
 		user = fs.String("user", "admin", "owner of the token")
-		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h (default: the lifetime policy's default, else never expires)")
+		expiresIn = fs.Duration("expires-in", 0, "lifetime, e.g. 24h, at most 100 years (876000h) (default: the lifetime policy's default, else never expires)")
 		fs.Var(&scopes, "scope", "scope to grant; repeat for several")
 		if lifetimes, err = addLifetimeFlags(fs, getenv); err != nil {
 			return fmt.Errorf("token create: %w", err)

@@ -105,7 +105,8 @@ func TestTokensLifecycle(t *testing.T) {
 	if r.Status != 200 || r.json(t)["name"] != "renamed" {
 		t.Errorf("v1 lookup: %d %s", r.Status, r.Body)
 	}
-	// Unknown, malformed and wrong-secret lookups are the same 404.
+	// Unknown, malformed and wrong-secret lookups are the same 404, and so is
+	// a bare token id: lookup needs the full token.
 	wrong := tok[:40] + strings.Map(func(r rune) rune {
 		if r == 'A' {
 			return 'B'
@@ -113,15 +114,18 @@ func TestTokensLifecycle(t *testing.T) {
 		return 'A'
 	}, tok[40:41]) + tok[41:]
 	var bodies []string
-	for _, bad := range []string{wrong, "dt0c01.nonsense", ""} {
+	for _, bad := range []string{wrong, "dt0c01.nonsense", "", id, id + ".", admin[:31]} {
 		r = s.do(t, req{method: "POST", path: tokensPath + "/lookup", token: admin, body: map[string]any{"token": bad}})
 		if r.Status != 404 {
 			t.Errorf("lookup %q: %d %s", bad, r.Status, r.Body)
 		}
 		bodies = append(bodies, string(r.Body))
 	}
-	if bodies[0] != bodies[1] || bodies[1] != bodies[2] {
-		t.Errorf("lookup 404 bodies differ: %q", bodies)
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Errorf("lookup 404 bodies differ: %q", bodies)
+			break
+		}
 	}
 
 	// Text/plain only: the bare token. Several types with JSON: JSON.
@@ -214,7 +218,7 @@ func TestTokensList(t *testing.T) {
 // envelope, names the field where one is at fault, and stores nothing.
 func TestTokensBadInput(t *testing.T) {
 	s := startServer(t)
-	admin := s.bootstrap(t, "ClusterTokenManagement")
+	admin := s.bootstrap(t, "ClusterTokenManagement", "ServiceProviderAPI")
 	victim := s.mint(t, admin, "victim", "Nodekeeper")
 	before := tokenCount(t, s, admin)
 
@@ -256,6 +260,8 @@ func TestTokensBadInput(t *testing.T) {
 		{"expiresIn fraction", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1.5, "unit": "DAYS"}}, 400, "expiresIn.value", ""},
 		{"unclean path", "GET", "/api/cluster/v2/x/../tokens", nil, 404, "", ""},
 		{"double slash", "GET", "/api/cluster/v2//tokens", nil, 404, "", ""},
+		{"leading double slash", "GET", "//api/cluster/v2/tokens", nil, 404, "", ""},
+		{"dot segment before /api", "GET", "/cmc/../api/cluster/v2/tokens", nil, 404, "", ""},
 		{"expiresIn unit", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "WEEKS"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn unit lower", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": map[string]any{"value": 1, "unit": "days"}}, 400, "expiresIn.unit", ""},
 		{"expiresIn string", "POST", tokensPath, map[string]any{"name": "x", "scopes": ok, "expiresIn": "24h"}, 400, "expiresIn", ""},
@@ -296,16 +302,37 @@ func TestTokensBadInput(t *testing.T) {
 			}
 		})
 	}
-	// A full token pasted where it does not belong is not echoed back.
-	for _, rq := range []req{
-		{method: "POST", path: tokensPath, token: admin, body: map[string]any{"name": "x", "scopes": []string{victim}}},
-		{method: "GET", path: tokensPath + "?permissions=" + victim, token: admin},
-		{method: "GET", path: "/api/cluster/v2/x/../tokens/" + victim, token: admin},
-		{method: "GET", path: "/api/cluster/v2/nothing/" + victim, token: admin},
+	// A full token pasted where it does not belong is not echoed back, nor
+	// is a mangled copy of one: no 8 characters of its secret, in any case.
+	secret := strings.ToLower(victim[32:])
+	leaks := func(text string) bool {
+		text = strings.ToLower(text)
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(text, secret[i:i+8]) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, bad := range []string{
+		victim,
+		"DT0C01" + victim[6:],           // upper-case prefix
+		victim[:30] + victim[31:],       // id one character short
+		victim[:50] + "a" + victim[51:], // a lower-case character in the secret
+		strings.ToLower(victim),         // all lower case
+		victim[:31] + victim[32:],       // no second dot
 	} {
-		r := s.do(t, rq)
-		if r.Status < 400 || strings.Contains(string(r.Body), victim[32:]) || strings.Contains(r.Header.Get("Location"), victim[32:]) {
-			t.Errorf("%s %s: %d echoes the secret: %s", rq.method, rq.path[:30], r.Status, r.Body)
+		for _, rq := range []req{
+			{method: "POST", path: tokensPath, token: admin, body: map[string]any{"name": "x", "scopes": []string{bad}}},
+			{method: "GET", path: tokensPath + "?permissions=" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/x/../tokens/" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/nothing/" + bad, token: admin},
+			{method: "GET", path: "/api/cluster/v2/environments?filter=name(" + bad + ",", token: admin},
+		} {
+			r := s.do(t, rq)
+			if r.Status < 400 || leaks(string(r.Body)) || leaks(r.Header.Get("Location")) {
+				t.Errorf("%s %.40s: %d echoes the secret: %s", rq.method, rq.path, r.Status, r.Body)
+			}
 		}
 	}
 	// Escaped pairs (an emoji) are fine and round-trip.
@@ -362,5 +389,33 @@ func TestTokensConcurrentCreates(t *testing.T) {
 		if r := s.do(t, req{method: "POST", path: tokensPath + "/lookup", token: tok, body: map[string]any{"token": tok}}); r.Status != 200 {
 			t.Errorf("new token does not work: %d", r.Status)
 		}
+	}
+}
+
+// TestCLITokenCreateExpiry holds `token create --expires-in` to the API's
+// bound: at most 100 years, so every expiry is a time both stores and every
+// client can represent.
+func TestCLITokenCreateExpiry(t *testing.T) {
+	s := startServer(t)
+	admin := s.bootstrap(t, "ClusterTokenManagement")
+	for _, d := range []string{"2500000h", "876001h"} {
+		out, err := s.cli(t, "token", "create", "--name", "far", "--scope", "Nodekeeper", "--expires-in", d)
+		if err == nil || !strings.Contains(err.Error(), "100 years") || out != "" {
+			s.remember(strings.TrimSpace(out))
+			t.Errorf("token create --expires-in %s = %d bytes out, %v; want an error naming 100 years", d, len(out), err)
+		}
+	}
+	out, err := s.cli(t, "token", "create", "--name", "century", "--scope", "Nodekeeper", "--expires-in", "876000h")
+	if err != nil {
+		t.Fatalf("token create --expires-in 876000h (100 years) = %v", err)
+	}
+	tok := strings.TrimSpace(out)
+	s.remember(tok)
+	meta := s.do(t, req{method: "GET", path: tokensPath + "/" + tok[:31], token: admin}).json(t)
+	if d := int64(meta["expires"].(float64)) - int64(meta["created"].(float64)); d != 876000*3600*1000 {
+		t.Errorf("expires - created = %d ms, want 100 years", d)
+	}
+	if n := tokenCount(t, s, admin); n != 2 {
+		t.Errorf("%d tokens stored, want 2: a refused create stored one", n)
 	}
 }

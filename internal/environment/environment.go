@@ -63,8 +63,7 @@ type Retention struct {
 }
 
 // Quotas are the consumption quotas of an environment (the wire's
-// EnvironmentQuotas). A nil sub-object means every limit in it is unlimited;
-// in an Input's Quotas it means "not given, keep what is stored".
+// EnvironmentQuotas). A nil sub-object means every limit in it is unlimited.
 // Session properties have no limit, so they have no field here.
 type Quotas struct {
 	HostUnits         *Limit        `json:"hostUnits,omitempty"`
@@ -101,8 +100,65 @@ type Input struct {
 	Trial   *bool
 	State   *State
 	Tags    []string // nil: not given; empty: no tags
-	Quotas  *Quotas  // nil sub-objects inside are not given
-	Storage *Storage
+	Quotas  *QuotasInput
+	Storage *StorageInput
+}
+
+// Opt is one limit inside a sub-object of an Input. A sub-object may name
+// some of its limits and leave others out, and null is not the same as
+// absent there (SPEC 4): a limit left out keeps its stored value (on a
+// create: unlimited), null makes it unlimited, a number sets it.
+type Opt struct {
+	Set   bool   // the client sent the field; false: keep the stored value
+	Value *int64 // what it sent when Set; nil is null, unlimited
+}
+
+// SetTo returns an Opt that sets a limit to v; nil is unlimited.
+func SetTo(v *int64) Opt { return Opt{Set: true, Value: v} }
+
+// applyTo sets *dst to the limit sent, if one was.
+func (o Opt) applyTo(dst **int64) {
+	if o.Set {
+		*dst = o.Value
+	}
+}
+
+// LimitInput is a Limit as a client sends it.
+type LimitInput struct{ MaxLimit Opt }
+
+// PeriodInput is a PeriodLimits as a client sends it.
+type PeriodInput struct{ MonthlyLimit, AnnualLimit Opt }
+
+// RetentionInput is a Retention as a client sends it.
+type RetentionInput struct{ MaxLimitInDays Opt }
+
+// QuotasInput is Quotas as a client sends them: a nil sub-object was not
+// sent (absent or null) and keeps what is stored.
+type QuotasInput struct {
+	HostUnits         *LimitInput
+	DEMUnits          *PeriodInput
+	UserSessions      *PeriodInput
+	SyntheticMonitors *PeriodInput
+	CustomMetrics     *LimitInput
+	DavisDataUnits    *PeriodInput
+	LogMonitoring     *PeriodInput
+}
+
+// StorageInput is Storage as a client sends it, nil sub-objects as in
+// QuotasInput.
+type StorageInput struct {
+	TransactionStorage           *LimitInput
+	SessionReplayStorage         *LimitInput
+	SymbolFilesFromMobileApps    *LimitInput
+	LogMonitoringStorage         *LimitInput
+	ServiceRequestLevelRetention *RetentionInput
+	ServiceCodeLevelRetention    *RetentionInput
+	RealUserMonitoringRetention  *RetentionInput
+	SyntheticMonitoringRetention *RetentionInput
+	SessionReplayRetention       *RetentionInput
+	LogMonitoringRetention       *RetentionInput
+	UserActionsPerMinute         *LimitInput
+	TransactionTrafficQuota      *LimitInput
 }
 
 // Fold returns the form of a name that filters and the name sort compare:

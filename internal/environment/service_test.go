@@ -50,6 +50,9 @@ var caller = token.Actor{TokenID: "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA", UserID: "al
 
 func ptr[T any](v T) *T { return &v }
 
+// set is a limit as a client sends it: a number.
+func set(v int64) environment.Opt { return environment.SetTo(&v) }
+
 func mustCreate(t *testing.T, f *fixture, in environment.Input) *environment.Environment {
 	t.Helper()
 	r, err := f.envs.Create(context.Background(), caller, in, false)
@@ -104,8 +107,8 @@ func TestCreate(t *testing.T) {
 
 	_, err = f.envs.Create(ctx, caller, environment.Input{}, false)
 	wantViolation(t, "Create(no name)", err, "name", errs.Payload)
-	_, err = f.envs.Create(ctx, caller, environment.Input{Name: ptr("x"), Storage: &environment.Storage{
-		SessionReplayRetention: &environment.Retention{MaxLimitInDays: ptr[int64](36)},
+	_, err = f.envs.Create(ctx, caller, environment.Input{Name: ptr("x"), Storage: &environment.StorageInput{
+		SessionReplayRetention: &environment.RetentionInput{MaxLimitInDays: set(36)},
 	}}, false)
 	wantViolation(t, "Create(retention 36)", err, "storage.sessionReplayRetention.maxLimitInDays", errs.Payload)
 }
@@ -178,12 +181,12 @@ func TestPut(t *testing.T) {
 
 	r, err := f.envs.Put(ctx, caller, "new-env", environment.Input{
 		ID: ptr("new-env"), Name: ptr("New"), Tags: []string{"a", "b"},
-		Quotas: &environment.Quotas{
-			HostUnits: &environment.Limit{MaxLimit: ptr[int64](10)},
-			DEMUnits:  &environment.PeriodLimits{MonthlyLimit: ptr[int64](5), AnnualLimit: ptr[int64](60)},
+		Quotas: &environment.QuotasInput{
+			HostUnits: &environment.LimitInput{MaxLimit: set(10)},
+			DEMUnits:  &environment.PeriodInput{MonthlyLimit: set(5), AnnualLimit: set(60)},
 		},
-		Storage: &environment.Storage{
-			ServiceRequestLevelRetention: &environment.Retention{MaxLimitInDays: ptr[int64](30)},
+		Storage: &environment.StorageInput{
+			ServiceRequestLevelRetention: &environment.RetentionInput{MaxLimitInDays: set(30)},
 		},
 	}, true)
 	if err != nil {
@@ -194,10 +197,11 @@ func TestPut(t *testing.T) {
 	}
 	created := r.Environment.Created
 
-	// A partial body merges; the token is minted only on create.
+	// A partial body merges, down to single limits; the token is minted
+	// only on create.
 	r, err = f.envs.Put(ctx, caller, "new-env", environment.Input{
 		State:  ptr(environment.Disabled),
-		Quotas: &environment.Quotas{DEMUnits: &environment.PeriodLimits{AnnualLimit: ptr[int64](70)}},
+		Quotas: &environment.QuotasInput{DEMUnits: &environment.PeriodInput{AnnualLimit: set(70)}},
 	}, true)
 	if err != nil {
 		t.Fatalf("Put(update) = %v", err)
@@ -209,7 +213,7 @@ func TestPut(t *testing.T) {
 		ID: "new-env", Name: "New", State: environment.Disabled, Tags: []string{"a", "b"}, Created: created,
 		Quotas: environment.Quotas{
 			HostUnits: &environment.Limit{MaxLimit: ptr[int64](10)},
-			DEMUnits:  &environment.PeriodLimits{AnnualLimit: ptr[int64](70)},
+			DEMUnits:  &environment.PeriodLimits{MonthlyLimit: ptr[int64](5), AnnualLimit: ptr[int64](70)},
 		},
 		Storage: environment.Storage{
 			ServiceRequestLevelRetention: &environment.Retention{MaxLimitInDays: ptr[int64](30)},
@@ -225,20 +229,25 @@ func TestPut(t *testing.T) {
 	}
 
 	// Rules that span fields are checked on the merged record.
-	_, err = f.envs.Put(ctx, caller, "new-env", environment.Input{Storage: &environment.Storage{
-		ServiceCodeLevelRetention: &environment.Retention{MaxLimitInDays: ptr[int64](31)},
+	_, err = f.envs.Put(ctx, caller, "new-env", environment.Input{Storage: &environment.StorageInput{
+		ServiceCodeLevelRetention: &environment.RetentionInput{MaxLimitInDays: set(31)},
 	}}, false)
 	wantViolation(t, "Put(code retention > request retention)", err, "storage.serviceCodeLevelRetention.maxLimitInDays", errs.Payload)
 
-	// A sub-object with a null limit makes it unlimited.
+	// A sub-object with a null limit makes it unlimited; one whose limit is
+	// left out (usage figures only, on the wire) keeps it.
 	if _, err := f.envs.Put(ctx, caller, "new-env", environment.Input{
-		Quotas: &environment.Quotas{HostUnits: &environment.Limit{}},
+		Quotas: &environment.QuotasInput{HostUnits: &environment.LimitInput{MaxLimit: environment.SetTo(nil)},
+			DEMUnits: &environment.PeriodInput{}},
 	}, false); err != nil {
 		t.Fatalf("Put(null limit) = %v", err)
 	}
 	got, _ = f.envs.Get(ctx, "new-env")
 	if got.Quotas.HostUnits != nil {
 		t.Errorf("hostUnits after null limit = %+v, want unlimited", got.Quotas.HostUnits)
+	}
+	if diff := cmp.Diff(want.Quotas.DEMUnits, got.Quotas.DEMUnits); diff != "" {
+		t.Errorf("demUnits after a PUT without its limits (-want +got):\n%s", diff)
 	}
 }
 

@@ -89,6 +89,8 @@ func (vs *violations) tags(tags []string) []string {
 			vs.add(path, "must not be empty")
 		case n > MaxTagLen:
 			vs.add(path, "must be at most %d characters long", MaxTagLen)
+		case strings.TrimSpace(t) == "":
+			vs.add(path, "must not be blank") // as names: whitespace only is as good as empty
 		case strings.IndexFunc(t, unicode.IsControl) >= 0:
 			vs.add(path, "must not contain control characters")
 		case !seen[t]:
@@ -120,22 +122,22 @@ func (vs *violations) between(path string, v *int64, lo, hi int64, unit string) 
 	}
 }
 
-func (vs *violations) limit(path string, l *Limit, lo, hi int64, unit string) {
+func (vs *violations) limit(path string, l *LimitInput, lo, hi int64, unit string) {
 	if l != nil {
-		vs.between(path+".maxLimit", l.MaxLimit, lo, hi, unit)
+		vs.between(path+".maxLimit", l.MaxLimit.Value, lo, hi, unit)
 	}
 }
 
-func (vs *violations) period(path, monthly, annual string, p *PeriodLimits) {
+func (vs *violations) period(path, monthly, annual string, p *PeriodInput) {
 	if p != nil {
-		vs.between(path+"."+monthly, p.MonthlyLimit, 0, math.MaxInt64, "")
-		vs.between(path+"."+annual, p.AnnualLimit, 0, math.MaxInt64, "")
+		vs.between(path+"."+monthly, p.MonthlyLimit.Value, 0, math.MaxInt64, "")
+		vs.between(path+"."+annual, p.AnnualLimit.Value, 0, math.MaxInt64, "")
 	}
 }
 
-func (vs *violations) retention(path string, r *Retention, lo, hi int64) {
+func (vs *violations) retention(path string, r *RetentionInput, lo, hi int64) {
 	if r != nil {
-		vs.between(path+".maxLimitInDays", r.MaxLimitInDays, lo, hi, "days")
+		vs.between(path+".maxLimitInDays", r.MaxLimitInDays.Value, lo, hi, "days")
 	}
 }
 
@@ -151,7 +153,7 @@ const (
 	maxTransactionTraffic   = 100000
 )
 
-func (vs *violations) quotas(q *Quotas) {
+func (vs *violations) quotas(q *QuotasInput) {
 	if q == nil {
 		return
 	}
@@ -164,7 +166,7 @@ func (vs *violations) quotas(q *Quotas) {
 	vs.period("quotas.logMonitoring", "monthlyLimit", "annualLimit", q.LogMonitoring)
 }
 
-func (vs *violations) storage(s *Storage) {
+func (vs *violations) storage(s *StorageInput) {
 	if s == nil {
 		return
 	}
@@ -217,8 +219,10 @@ func (in *Input) check() ([]string, violations) {
 }
 
 // apply merges the given fields of in into e: fields and sub-objects that are
-// not given keep their stored value; a given sub-object replaces the stored
-// one whole, so a limit left out or null inside it becomes unlimited.
+// not given keep their stored value. Inside a given sub-object, each limit
+// sent replaces the stored one (null: unlimited) and each limit left out is
+// kept, so that a client changing one limit, or sending usage figures back,
+// loses nothing it did not name (SPEC 4).
 func (in *Input) apply(e *Environment, tags []string) {
 	if in.Name != nil {
 		e.Name = *in.Name
@@ -233,42 +237,56 @@ func (in *Input) apply(e *Environment, tags []string) {
 		e.Tags = tags
 	}
 	if q := in.Quotas; q != nil {
-		replace(&e.Quotas.HostUnits, q.HostUnits)
-		replace(&e.Quotas.DEMUnits, q.DEMUnits)
-		replace(&e.Quotas.UserSessions, q.UserSessions)
-		replace(&e.Quotas.SyntheticMonitors, q.SyntheticMonitors)
-		replace(&e.Quotas.CustomMetrics, q.CustomMetrics)
-		replace(&e.Quotas.DavisDataUnits, q.DavisDataUnits)
-		replace(&e.Quotas.LogMonitoring, q.LogMonitoring)
+		merge(&e.Quotas.HostUnits, q.HostUnits, (*LimitInput).applyTo)
+		merge(&e.Quotas.DEMUnits, q.DEMUnits, (*PeriodInput).applyTo)
+		merge(&e.Quotas.UserSessions, q.UserSessions, (*PeriodInput).applyTo)
+		merge(&e.Quotas.SyntheticMonitors, q.SyntheticMonitors, (*PeriodInput).applyTo)
+		merge(&e.Quotas.CustomMetrics, q.CustomMetrics, (*LimitInput).applyTo)
+		merge(&e.Quotas.DavisDataUnits, q.DavisDataUnits, (*PeriodInput).applyTo)
+		merge(&e.Quotas.LogMonitoring, q.LogMonitoring, (*PeriodInput).applyTo)
 	}
 	if s := in.Storage; s != nil {
-		replace(&e.Storage.TransactionStorage, s.TransactionStorage)
-		replace(&e.Storage.SessionReplayStorage, s.SessionReplayStorage)
-		replace(&e.Storage.SymbolFilesFromMobileApps, s.SymbolFilesFromMobileApps)
-		replace(&e.Storage.LogMonitoringStorage, s.LogMonitoringStorage)
-		replace(&e.Storage.ServiceRequestLevelRetention, s.ServiceRequestLevelRetention)
-		replace(&e.Storage.ServiceCodeLevelRetention, s.ServiceCodeLevelRetention)
-		replace(&e.Storage.RealUserMonitoringRetention, s.RealUserMonitoringRetention)
-		replace(&e.Storage.SyntheticMonitoringRetention, s.SyntheticMonitoringRetention)
-		replace(&e.Storage.SessionReplayRetention, s.SessionReplayRetention)
-		replace(&e.Storage.LogMonitoringRetention, s.LogMonitoringRetention)
-		replace(&e.Storage.UserActionsPerMinute, s.UserActionsPerMinute)
-		replace(&e.Storage.TransactionTrafficQuota, s.TransactionTrafficQuota)
+		merge(&e.Storage.TransactionStorage, s.TransactionStorage, (*LimitInput).applyTo)
+		merge(&e.Storage.SessionReplayStorage, s.SessionReplayStorage, (*LimitInput).applyTo)
+		merge(&e.Storage.SymbolFilesFromMobileApps, s.SymbolFilesFromMobileApps, (*LimitInput).applyTo)
+		merge(&e.Storage.LogMonitoringStorage, s.LogMonitoringStorage, (*LimitInput).applyTo)
+		merge(&e.Storage.ServiceRequestLevelRetention, s.ServiceRequestLevelRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.ServiceCodeLevelRetention, s.ServiceCodeLevelRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.RealUserMonitoringRetention, s.RealUserMonitoringRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.SyntheticMonitoringRetention, s.SyntheticMonitoringRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.SessionReplayRetention, s.SessionReplayRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.LogMonitoringRetention, s.LogMonitoringRetention, (*RetentionInput).applyTo)
+		merge(&e.Storage.UserActionsPerMinute, s.UserActionsPerMinute, (*LimitInput).applyTo)
+		merge(&e.Storage.TransactionTrafficQuota, s.TransactionTrafficQuota, (*LimitInput).applyTo)
 	}
 }
 
-// replace sets *dst to a copy of a given sub-object, or to nil when every
-// limit in it is unlimited, so that a stored record has one form for
-// "all unlimited". A nil src was not given and leaves *dst alone.
-func replace[T comparable](dst **T, src *T) {
+func (in *LimitInput) applyTo(l *Limit) { in.MaxLimit.applyTo(&l.MaxLimit) }
+
+func (in *PeriodInput) applyTo(p *PeriodLimits) {
+	in.MonthlyLimit.applyTo(&p.MonthlyLimit)
+	in.AnnualLimit.applyTo(&p.AnnualLimit)
+}
+
+func (in *RetentionInput) applyTo(r *Retention) { in.MaxLimitInDays.applyTo(&r.MaxLimitInDays) }
+
+// merge applies a sent sub-object to a copy of the stored one (or to an
+// all-unlimited one) and stores the result in *dst, as nil when every limit
+// in it is unlimited, so that a stored record has one form for "all
+// unlimited". A nil src was not sent and leaves *dst alone.
+func merge[T comparable, In any](dst **T, src *In, apply func(*In, *T)) {
 	if src == nil {
 		return
 	}
+	var v T
+	if *dst != nil {
+		v = **dst
+	}
+	apply(src, &v)
 	var zero T
-	if *src == zero {
+	if v == zero {
 		*dst = nil
 		return
 	}
-	c := *src
-	*dst = &c
+	*dst = &v
 }

@@ -11,6 +11,11 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// set and null are the limits a client sends: a number, or null.
+func set(v int64) Opt { return SetTo(&v) }
+
+var null = SetTo(nil)
+
 func payload(path, msg string) errs.Violation {
 	return errs.Violation{Path: path, Message: msg, Location: errs.Payload}
 }
@@ -50,17 +55,17 @@ func TestInputCheck(t *testing.T) {
 			name: "good",
 			in: Input{
 				Name: ptr("Prod ✓"), State: ptr(Disabled), Trial: ptr(true), Tags: []string{"a", "b"},
-				Quotas: &Quotas{
-					HostUnits:    &Limit{MaxLimit: ptr[int64](0)},
-					UserSessions: &PeriodLimits{MonthlyLimit: ptr[int64](10), AnnualLimit: nil},
+				Quotas: &QuotasInput{
+					HostUnits:    &LimitInput{MaxLimit: set(0)},
+					UserSessions: &PeriodInput{MonthlyLimit: set(10), AnnualLimit: null},
 				},
-				Storage: &Storage{
-					RealUserMonitoringRetention:  &Retention{MaxLimitInDays: ptr[int64](35)},
-					SessionReplayRetention:       &Retention{MaxLimitInDays: ptr[int64](1)},
-					ServiceRequestLevelRetention: &Retention{MaxLimitInDays: ptr[int64](365)},
-					LogMonitoringRetention:       &Retention{MaxLimitInDays: ptr[int64](5)},
-					TransactionTrafficQuota:      &Limit{MaxLimit: ptr[int64](100000)},
-					UserActionsPerMinute:         &Limit{MaxLimit: ptr[int64](2147483646)},
+				Storage: &StorageInput{
+					RealUserMonitoringRetention:  &RetentionInput{MaxLimitInDays: set(35)},
+					SessionReplayRetention:       &RetentionInput{MaxLimitInDays: set(1)},
+					ServiceRequestLevelRetention: &RetentionInput{MaxLimitInDays: set(365)},
+					LogMonitoringRetention:       &RetentionInput{MaxLimitInDays: set(5)},
+					TransactionTrafficQuota:      &LimitInput{MaxLimit: set(100000)},
+					UserActionsPerMinute:         &LimitInput{MaxLimit: set(2147483646)},
 				},
 			},
 			wantTags: []string{"a", "b"},
@@ -76,20 +81,24 @@ func TestInputCheck(t *testing.T) {
 			want: violations{payload("state", "must be ENABLED or DISABLED")}},
 		{name: "duplicate tags collapse", in: Input{Tags: []string{"b", "a", "b"}}, wantTags: []string{"b", "a"}},
 		{name: "empty tag list", in: Input{Tags: []string{}}, wantTags: []string{}},
-		{name: "bad tags", in: Input{Tags: []string{"ok", "", strings.Repeat("t", 101), strings.Repeat("t", 100)}},
+		{name: "bad tags", in: Input{Tags: []string{"ok", "", strings.Repeat("t", 101), strings.Repeat("t", 100), " ", "\t\u00a0\u3000"}},
 			wantTags: []string{"ok", strings.Repeat("t", 100)},
 			want: violations{
 				payload("tags[1]", "must not be empty"),
 				payload("tags[2]", "must be at most 100 characters long"),
+				payload("tags[4]", "must not be blank"),
+				payload("tags[5]", "must not be blank"),
 			}},
+		{name: "tags with spaces inside or around are kept as sent", in: Input{Tags: []string{" a", "b c", "d "}},
+			wantTags: []string{" a", "b c", "d "}},
 		{name: "too many tags", in: Input{Tags: make([]string, 1025)},
 			want: violations{payload("tags", "must hold at most 1024 tags")}},
 		{
 			name: "quota ranges",
-			in: Input{Quotas: &Quotas{
-				HostUnits:      &Limit{MaxLimit: ptr[int64](-1)},
-				UserSessions:   &PeriodLimits{MonthlyLimit: ptr[int64](-1), AnnualLimit: ptr[int64](-2)},
-				DavisDataUnits: &PeriodLimits{AnnualLimit: ptr[int64](-5)},
+			in: Input{Quotas: &QuotasInput{
+				HostUnits:      &LimitInput{MaxLimit: set(-1)},
+				UserSessions:   &PeriodInput{MonthlyLimit: set(-1), AnnualLimit: set(-2)},
+				DavisDataUnits: &PeriodInput{AnnualLimit: set(-5)},
 			}},
 			want: violations{
 				payload("quotas.hostUnits.maxLimit", "must be 0 or greater"),
@@ -100,15 +109,15 @@ func TestInputCheck(t *testing.T) {
 		},
 		{
 			name: "storage ranges",
-			in: Input{Storage: &Storage{
-				SessionReplayRetention:       &Retention{MaxLimitInDays: ptr[int64](36)},
-				RealUserMonitoringRetention:  &Retention{MaxLimitInDays: ptr[int64](0)},
-				SyntheticMonitoringRetention: &Retention{MaxLimitInDays: ptr[int64](100)},
-				ServiceCodeLevelRetention:    &Retention{MaxLimitInDays: ptr[int64](366)},
-				LogMonitoringRetention:       &Retention{MaxLimitInDays: ptr[int64](4)},
-				TransactionStorage:           &Limit{MaxLimit: ptr[int64](-1)},
-				TransactionTrafficQuota:      &Limit{MaxLimit: ptr[int64](99)},
-				UserActionsPerMinute:         &Limit{MaxLimit: ptr[int64](0)},
+			in: Input{Storage: &StorageInput{
+				SessionReplayRetention:       &RetentionInput{MaxLimitInDays: set(36)},
+				RealUserMonitoringRetention:  &RetentionInput{MaxLimitInDays: set(0)},
+				SyntheticMonitoringRetention: &RetentionInput{MaxLimitInDays: set(100)},
+				ServiceCodeLevelRetention:    &RetentionInput{MaxLimitInDays: set(366)},
+				LogMonitoringRetention:       &RetentionInput{MaxLimitInDays: set(4)},
+				TransactionStorage:           &LimitInput{MaxLimit: set(-1)},
+				TransactionTrafficQuota:      &LimitInput{MaxLimit: set(99)},
+				UserActionsPerMinute:         &LimitInput{MaxLimit: set(0)},
 			}},
 			want: violations{
 				payload("storage.transactionStorage.maxLimit", "must be 0 or greater"),
@@ -122,7 +131,10 @@ func TestInputCheck(t *testing.T) {
 			},
 		},
 		{name: "null limits are unlimited and always valid",
-			in: Input{Storage: &Storage{SessionReplayRetention: &Retention{}, TransactionTrafficQuota: &Limit{}}}},
+			in: Input{Storage: &StorageInput{SessionReplayRetention: &RetentionInput{MaxLimitInDays: null},
+				TransactionTrafficQuota: &LimitInput{MaxLimit: null}}}},
+		{name: "limits left out are not checked",
+			in: Input{Storage: &StorageInput{SessionReplayRetention: &RetentionInput{}, TransactionTrafficQuota: &LimitInput{}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,16 +196,33 @@ func TestApply(t *testing.T) {
 		{"nothing given keeps everything", Input{}, func(*Environment) {}},
 		{"state only", Input{State: ptr(Disabled)}, func(e *Environment) { e.State = Disabled }},
 		{"empty tags clear", Input{Tags: []string{}}, func(e *Environment) { e.Tags = []string{} }},
-		{"quotas without sub-objects keep them", Input{Quotas: &Quotas{}}, func(*Environment) {}},
-		{"a sub-object replaces the stored one whole",
-			Input{Quotas: &Quotas{DEMUnits: &PeriodLimits{AnnualLimit: ptr[int64](99)}}},
-			func(e *Environment) { e.Quotas.DEMUnits = &PeriodLimits{AnnualLimit: ptr[int64](99)} }},
+		{"quotas without sub-objects keep them", Input{Quotas: &QuotasInput{}}, func(*Environment) {}},
+		{"a limit sent replaces that limit only",
+			Input{Quotas: &QuotasInput{DEMUnits: &PeriodInput{AnnualLimit: set(99)}}},
+			func(e *Environment) {
+				e.Quotas.DEMUnits = &PeriodLimits{MonthlyLimit: ptr[int64](1), AnnualLimit: ptr[int64](99)}
+			}},
+		{"a null limit is unlimited, the other is kept",
+			Input{Quotas: &QuotasInput{DEMUnits: &PeriodInput{MonthlyLimit: null}}},
+			func(e *Environment) { e.Quotas.DEMUnits = &PeriodLimits{AnnualLimit: ptr[int64](12)} }},
+		{"a sub-object without limits (usage figures only) keeps them",
+			Input{Quotas: &QuotasInput{HostUnits: &LimitInput{}, DEMUnits: &PeriodInput{}},
+				Storage: &StorageInput{SessionReplayRetention: &RetentionInput{}}},
+			func(*Environment) {}},
 		{"a sub-object with null limits is unlimited",
-			Input{Quotas: &Quotas{HostUnits: &Limit{}}, Storage: &Storage{SessionReplayRetention: &Retention{}}},
-			func(e *Environment) { e.Quotas.HostUnits = nil; e.Storage.SessionReplayRetention = nil }},
+			Input{Quotas: &QuotasInput{HostUnits: &LimitInput{MaxLimit: null}, DEMUnits: &PeriodInput{MonthlyLimit: null, AnnualLimit: null}},
+				Storage: &StorageInput{SessionReplayRetention: &RetentionInput{MaxLimitInDays: null}}},
+			func(e *Environment) {
+				e.Quotas.HostUnits = nil
+				e.Quotas.DEMUnits = nil
+				e.Storage.SessionReplayRetention = nil
+			}},
 		{"new sub-object",
-			Input{Storage: &Storage{TransactionTrafficQuota: &Limit{MaxLimit: ptr[int64](500)}}},
+			Input{Storage: &StorageInput{TransactionTrafficQuota: &LimitInput{MaxLimit: set(500)}}},
 			func(e *Environment) { e.Storage.TransactionTrafficQuota = &Limit{MaxLimit: ptr[int64](500)} }},
+		{"new sub-object, one limit: the other is unlimited",
+			Input{Quotas: &QuotasInput{LogMonitoring: &PeriodInput{MonthlyLimit: set(3)}}},
+			func(e *Environment) { e.Quotas.LogMonitoring = &PeriodLimits{MonthlyLimit: ptr[int64](3)} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -195,7 +196,9 @@ type environmentCreatedOut struct {
 // The request shapes take the limits only: usage figures and other read-only
 // fields a client sends back from a GET are unknown here and so ignored
 // (SPEC 2.4), and so are sessionProperties, which have no limit. A null or
-// absent field is "not given".
+// absent field is "not given", except for a limit inside a sub-object that
+// was sent: there absent keeps the stored limit and null makes it unlimited
+// (SPEC 4), so limits are optInts.
 
 type environmentIn struct {
 	ID      *string    `json:"id"`
@@ -232,43 +235,77 @@ type storageIn struct {
 	TransactionTrafficQuota      *maxLimitIn  `json:"transactionTrafficQuota"`
 }
 
+// optInt is a limit on the wire: absent, null or an integer. encoding/json
+// calls UnmarshalJSON for every field that is present, null included, so set
+// records presence; an absent field stays the zero optInt.
+type optInt struct {
+	set   bool
+	value *int64
+}
+
+func (o *optInt) UnmarshalJSON(b []byte) error {
+	o.set = true
+	o.value = nil
+	if string(b) == "null" {
+		return nil
+	}
+	// A type error (a string, a fraction, too large) comes back as an
+	// *json.UnmarshalTypeError, to which the decoder adds the field path,
+	// so decodeError names the field as for any other.
+	var v int64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	o.value = &v
+	return nil
+}
+
+func (o optInt) opt() environment.Opt { return environment.Opt{Set: o.set, Value: o.value} }
+
 type maxLimitIn struct {
-	MaxLimit *int64 `json:"maxLimit"`
+	MaxLimit optInt `json:"maxLimit"`
 }
 
 type periodIn struct {
-	MonthlyLimit *int64 `json:"monthlyLimit"`
-	AnnualLimit  *int64 `json:"annualLimit"`
+	MonthlyLimit optInt `json:"monthlyLimit"`
+	AnnualLimit  optInt `json:"annualLimit"`
 }
 
 type userSessionsIn struct {
-	TotalMonthlyLimit *int64 `json:"totalMonthlyLimit"`
-	TotalAnnualLimit  *int64 `json:"totalAnnualLimit"`
+	TotalMonthlyLimit optInt `json:"totalMonthlyLimit"`
+	TotalAnnualLimit  optInt `json:"totalAnnualLimit"`
 }
 
 type retentionIn struct {
-	MaxLimitInDays *int64 `json:"maxLimitInDays"`
+	MaxLimitInDays optInt `json:"maxLimitInDays"`
 }
 
-func (m *maxLimitIn) limit() *environment.Limit {
+func (m *maxLimitIn) limit() *environment.LimitInput {
 	if m == nil {
 		return nil
 	}
-	return &environment.Limit{MaxLimit: m.MaxLimit}
+	return &environment.LimitInput{MaxLimit: m.MaxLimit.opt()}
 }
 
-func (p *periodIn) limits() *environment.PeriodLimits {
+func (p *periodIn) limits() *environment.PeriodInput {
 	if p == nil {
 		return nil
 	}
-	return &environment.PeriodLimits{MonthlyLimit: p.MonthlyLimit, AnnualLimit: p.AnnualLimit}
+	return &environment.PeriodInput{MonthlyLimit: p.MonthlyLimit.opt(), AnnualLimit: p.AnnualLimit.opt()}
 }
 
-func (r *retentionIn) retention() *environment.Retention {
+func (u *userSessionsIn) limits() *environment.PeriodInput {
+	if u == nil {
+		return nil
+	}
+	return &environment.PeriodInput{MonthlyLimit: u.TotalMonthlyLimit.opt(), AnnualLimit: u.TotalAnnualLimit.opt()}
+}
+
+func (r *retentionIn) retention() *environment.RetentionInput {
 	if r == nil {
 		return nil
 	}
-	return &environment.Retention{MaxLimitInDays: r.MaxLimitInDays}
+	return &environment.RetentionInput{MaxLimitInDays: r.MaxLimitInDays.opt()}
 }
 
 func (in *environmentIn) input() environment.Input {
@@ -278,20 +315,18 @@ func (in *environmentIn) input() environment.Input {
 		out.State = &s
 	}
 	if q := in.Quotas; q != nil {
-		out.Quotas = &environment.Quotas{
+		out.Quotas = &environment.QuotasInput{
 			HostUnits:         q.HostUnits.limit(),
 			DEMUnits:          q.DEMUnits.limits(),
+			UserSessions:      q.UserSessions.limits(),
 			SyntheticMonitors: q.SyntheticMonitors.limits(),
 			CustomMetrics:     q.CustomMetrics.limit(),
 			DavisDataUnits:    q.DavisDataUnits.limits(),
 			LogMonitoring:     q.LogMonitoring.limits(),
 		}
-		if us := q.UserSessions; us != nil {
-			out.Quotas.UserSessions = &environment.PeriodLimits{MonthlyLimit: us.TotalMonthlyLimit, AnnualLimit: us.TotalAnnualLimit}
-		}
 	}
 	if s := in.Storage; s != nil {
-		out.Storage = &environment.Storage{
+		out.Storage = &environment.StorageInput{
 			TransactionStorage:           s.TransactionStorage.limit(),
 			SessionReplayStorage:         s.SessionReplayStorage.limit(),
 			SymbolFilesFromMobileApps:    s.SymbolFilesFromMobileApps.limit(),

@@ -278,6 +278,24 @@ func TestEnvironmentLimitsEcho(t *testing.T) {
 	if sr := m["storage"].(map[string]any)["sessionReplayRetention"].(map[string]any)["maxLimitInDays"]; sr != float64(35) {
 		t.Errorf("sessionReplayRetention = %v, want kept 35", sr)
 	}
+
+	// Inside a sub-object, a limit left out is kept: one limit sent changes
+	// that one, and usage figures sent back change nothing.
+	wantStatus(t, "PUT (one limit)", a.do(t, "PUT", envs+"/"+id, `{"quotas":{"demUnits":{"annualLimit":600}}}`), http.StatusNoContent)
+	wantStatus(t, "PUT (usage only)", a.do(t, "PUT", envs+"/"+id,
+		`{"quotas":{"davisDataUnits":{"consumedThisMonth":5}},"storage":{"sessionReplayRetention":{"currentlyUsedInDays":3}}}`), http.StatusNoContent)
+	m = a.do(t, "GET", envs+"/"+id+"?includeConsumptionInfo=true&includeStorageInfo=true", "").json(t)
+	q = m["quotas"].(map[string]any)
+	dem := q["demUnits"].(map[string]any)
+	if dem["monthlyLimit"] != float64(50001) || dem["annualLimit"] != float64(600) {
+		t.Errorf("demUnits = %v, want monthlyLimit kept 50001 and annualLimit 600", dem)
+	}
+	if ddu := q["davisDataUnits"].(map[string]any)["monthlyLimit"]; ddu != float64(18162) {
+		t.Errorf("davisDataUnits.monthlyLimit = %v, want kept 18162", ddu)
+	}
+	if sr := m["storage"].(map[string]any)["sessionReplayRetention"].(map[string]any)["maxLimitInDays"]; sr != float64(35) {
+		t.Errorf("sessionReplayRetention = %v, want kept 35", sr)
+	}
 }
 
 func TestEnvironmentBadInput(t *testing.T) {
@@ -291,6 +309,8 @@ func TestEnvironmentBadInput(t *testing.T) {
 		{"name too long", "POST", envs, `{"name":"` + strings.Repeat("n", 101) + `"}`, []string{"name PAYLOAD_BODY"}},
 		{"bad state", "POST", envs, `{"name":"x","state":"ON"}`, []string{"state PAYLOAD_BODY"}},
 		{"long tag", "POST", envs, `{"name":"x","tags":["ok","` + strings.Repeat("t", 101) + `"]}`, []string{"tags[1] PAYLOAD_BODY"}},
+		{"blank tag", "POST", envs, `{"name":"x","tags":["ok"," "]}`, []string{"tags[1] PAYLOAD_BODY"}},
+		{"blank tag on PUT", "PUT", envs + "/e1", `{"tags":["\u00a0\t"]}`, []string{"tags[0] PAYLOAD_BODY"}},
 		{"retention out of range", "PUT", envs + "/e1", `{"storage":{"sessionReplayRetention":{"maxLimitInDays":36}}}`,
 			[]string{"storage.sessionReplayRetention.maxLimitInDays PAYLOAD_BODY"}},
 		{"negative quota", "PUT", envs + "/e1", `{"quotas":{"userSessions":{"totalAnnualLimit":-1}}}`,

@@ -86,8 +86,18 @@ func New(c Config) *API {
 // JSON and would repeat the path, secrets and all, in a Location header.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; p != cleanPath(p) {
-		a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(p)))
+		a.writeError(w, r, noRouteError(p))
 		return
+	}
+	// A query Go cannot parse would otherwise lose the pairs at fault
+	// silently (r.URL.Query drops them), and the request would act on the
+	// defaults. Checked before authentication, which reads the query too;
+	// unknown routes still get their 404.
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		if _, pattern := a.mux.Handler(r); pattern != "/api/" && pattern != "/e/" {
+			a.writeError(w, r, err)
+			return
+		}
 	}
 	a.mux.ServeHTTP(w, r)
 }
@@ -194,10 +204,21 @@ func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed, "Method " + r.Method + " is not allowed here; use " + strings.Join(allow, ", ")})
+		a.writeError(w, r, &statusError{http.StatusMethodNotAllowed,
+			"Method " + clip(token.Redact(r.Method), maxQuoted) + " is not allowed here; use " + strings.Join(allow, ", ")})
 		return
 	}
-	a.writeError(w, r, errs.E(errs.NotFound, "No API route matches "+token.Redact(r.URL.Path)))
+	a.writeError(w, r, noRouteError(r.URL.Path))
+}
+
+// maxQuoted bounds what an error message quotes of a request's path or
+// method: a 200 KB path must not make a 200 KB answer.
+const maxQuoted = 200
+
+// noRouteError is the 404 for a path no route matches, quoting the path
+// redacted and clipped to maxQuoted bytes.
+func noRouteError(p string) error {
+	return errs.E(errs.NotFound, "No API route matches "+clip(token.Redact(p), maxQuoted))
 }
 
 // statusError is an error with an explicit status, for the few answers that
@@ -252,7 +273,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statuses[errs.KindOf(err)]
 	if !ok || status == 0 {
 		id := requestid.FromContext(r.Context())
-		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", token.Redact(r.URL.Path), "err", err)
+		a.log.Error("internal error", "request_id", id, "method", r.Method, "path", token.Redact(r.URL.Path),
+			"err", token.Redact(err.Error()))
 		status = http.StatusInternalServerError
 		e = errs.E(errs.Internal, "Internal server error (request id "+id+")")
 	}

@@ -1,11 +1,83 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"clusterapi/internal/errs"
 )
+
+// checkQuery returns a 400 when url.ParseQuery refuses the raw query: a bare
+// ';' (no longer a separator since Go 1.17), a malformed %-escape, or too
+// many parameters. The message names the parameter at fault, quoted short;
+// writeError redacts it like every message, and a value is never quoted.
+func checkQuery(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	_, err := url.ParseQuery(raw)
+	if err == nil {
+		return nil
+	}
+	const hint = "Malformed query string: "
+	// Find the pair at fault the way url.ParseQuery walks the query.
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		rawName, value, _ := strings.Cut(pair, "=")
+		name, nameErr := url.QueryUnescape(rawName)
+		if nameErr != nil {
+			name = rawName
+		}
+		if semi := strings.IndexByte(name, ';'); semi >= 0 && nameErr == nil {
+			name = name[:semi] // "a;b=c": the parameter meant is a
+		}
+		quoted := strconv.Quote(clip(name, maxQuotedName))
+		switch {
+		case strings.Contains(pair, ";"):
+			return errs.E(errs.Invalid, hint+"parameter "+quoted+
+				" holds a bare ';', which does not separate parameters: write a ';' inside a value as %3B")
+		case nameErr != nil:
+			return errs.E(errs.Invalid, hint+"the parameter name "+quoted+" holds "+escapeProblem(nameErr))
+		}
+		if _, err := url.QueryUnescape(value); err != nil {
+			return errs.E(errs.Invalid, hint+"parameter "+quoted+" holds "+escapeProblem(err))
+		}
+	}
+	return errs.E(errs.Invalid, hint+err.Error())
+}
+
+// maxQuotedName bounds a parameter name quoted in an error message.
+const maxQuotedName = 100
+
+// escapeProblem describes a %-escape error; the escape quoted is at most
+// three characters, so it cannot carry a secret.
+func escapeProblem(err error) string {
+	var ee url.EscapeError
+	if errors.As(err, &ee) {
+		return fmt.Sprintf("an invalid %%-escape %q (write a '%%' as %%25)", string(ee))
+	}
+	return "an invalid %-escape"
+}
+
+// clip shortens s to at most n bytes, on a character boundary, marking the cut
+// with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
 
 // queryParams reads the query parameters of one request and collects the
 // violations, so that a request with several bad parameters hears of all.

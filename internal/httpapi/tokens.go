@@ -63,9 +63,9 @@ type expiresIn struct {
 	Unit  *string `json:"unit"`
 }
 
-// maxLifetime bounds expiresIn so that created + duration is always a time
-// every client and both stores can represent (ours).
-const maxLifetime = 100 * 365 * 24 * time.Hour
+// maxLifetime bounds expiresIn: token.Service refuses longer lifetimes on
+// every path; checking here too names expiresIn.value, in the unit sent.
+const maxLifetime = token.MaxLifetime
 
 var units = map[string]time.Duration{
 	"DAYS": 24 * time.Hour, "HOURS": time.Hour, "MINUTES": time.Minute,

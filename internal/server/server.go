@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -186,14 +187,30 @@ func recoverPanics(next http.Handler, log *slog.Logger, writeError func(http.Res
 				writeError(w, r, err) // logs the detail with the request id
 				return
 			}
-			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", token.Redact(r.URL.Path), "err", err)
+			log.Error("panic", "request_id", requestid.FromContext(r.Context()), "path", token.Redact(r.URL.Path),
+				"err", token.Redact(err.Error()))
 			http.Error(w, "Internal server error (request id "+requestid.FromContext(r.Context())+")", http.StatusInternalServerError)
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
-func isAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/e/") }
+// isAPIPath reports whether p belongs to the API: it, or its cleaned form,
+// is under /api/ or /e/. Unclean forms (//api/..., /x/../api/...) go to the
+// API too, which answers them with its 404 in the envelope; the root mux
+// would redirect them with an HTML body and the path in Location.
+func isAPIPath(p string) bool {
+	if underAPI(p) {
+		return true // the common case: no cleaning
+	}
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/" // "//api/" is "/api/", as ServeMux cleans it
+	}
+	return underAPI(c)
+}
+
+func underAPI(p string) bool { return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/e/") }
 
 func limitBody(next http.Handler, n int64) http.Handler {
 	if n <= 0 {

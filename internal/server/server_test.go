@@ -137,3 +137,66 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("the log does not say why:\n%s", logs.String())
 	}
 }
+
+// TestUncleanAPIPaths sends paths whose cleaned form is under /api/ or /e/:
+// the API answers them with its 404 in the envelope, never the root mux's
+// redirect (text/html, with the path, secrets and all, in Location).
+func TestUncleanAPIPaths(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tokens := token.NewService(db, token.Options{})
+	api := httpapi.New(httpapi.Config{Log: log, Verifier: auth.NewVerifier(tokens, auth.Options{}), Tokens: tokens,
+		Envs: environment.NewService(db, tokens)})
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("console")) })
+	srv := httptest.NewServer(server.New(server.Config{Logger: log, API: api, WriteError: api.WriteError, Console: console}))
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{
+		"//api/cluster/v2/tokens",
+		"///api/cluster/v2/tokens",
+		"//api/",
+		"/./api/cluster/v2/tokens",
+		"/cmc/../api/cluster/v2/tokens",
+		"/x/../e/env/api/v2/apiTokens",
+		"//e/env/api/v2/apiTokens",
+	} {
+		req, err := http.NewRequest("GET", srv.URL+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.URL.Path != p {
+			t.Fatalf("request path %q, want %q sent as written (curl --path-as-is)", req.URL.Path, p)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var env struct{ Error struct{ Code int } }
+		if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+			json.Unmarshal(body, &env) != nil || env.Error.Code != 404 || resp.Header.Get("Location") != "" {
+			t.Errorf("GET %s = %d %q Location=%q %s, want the envelope 404", p, resp.StatusCode,
+				resp.Header.Get("Content-Type"), resp.Header.Get("Location"), body)
+		}
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: Cache-Control %q, want no-store as on every API path", p, resp.Header.Get("Cache-Control"))
+		}
+	}
+	// Paths that clean to something else stay with the root mux.
+	for _, p := range []string{"/cmc/", "/cmc//x", "/apix", "/api"} {
+		req, _ := http.NewRequest("GET", srv.URL+p, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s = %d %q, want the root mux's answer", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}

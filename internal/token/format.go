@@ -162,31 +162,101 @@ func TrimSpace(s string) string {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// Redact returns s with the secret part of anything that looks like a full
-// token replaced by "REDACTED", keeping the public token id. Use it on any
-// text from a request (paths) before it reaches a log or an error message.
+// Redact returns s with everything that may be token secret replaced by
+// "REDACTED". Use it on any text from a request (paths, query values, error
+// messages quoting input) before it reaches a log or a client.
+//
+// It anchors on the prefix, in any case, and then redacts the material after
+// it: the run of [A-Za-z0-9], '.', '_' and '-' that follows, whatever its case,
+// length or structure, up to its last letter or digit. Only a well-formed
+// token id (the prefix, '.', 24 base32 characters, then no further letter or
+// digit) stays readable, as the README allows: "dt0c01.<PUBLIC>.REDACTED".
+// A mangled token (an id too short or too long, a lower-case character, no
+// dots, a fully lower-cased token) loses everything after its prefix:
+// "dt0c01.REDACTED". A prefix at the start of a run ends the material before
+// it and is looked at in turn, so "dt0c01.dt0c01.<token>" keeps the id.
 func Redact(s string) string {
-	i := strings.Index(s, Prefix+".")
+	i := indexPrefixFold(s, 0)
 	if i < 0 {
-		return s
+		return s // the common case: no allocation
 	}
 	var b strings.Builder
+	b.Grow(len(s))
+	done := 0 // s[:done] is written
 	for i >= 0 {
-		end := i + IDLen
-		if end < len(s) && s[end] == '.' {
-			j := end + 1
-			for j < len(s) && j < end+1+secretLen && isBase32(s[j:j+1]) {
-				j++
-			}
-			b.WriteString(s[:end+1])
-			b.WriteString("REDACTED")
-			s = s[j:]
-		} else {
-			b.WriteString(s[:i+len(Prefix)+1])
-			s = s[i+len(Prefix)+1:]
+		k := i + len(Prefix)
+		keep := k // s[done:keep] is written as is
+		if e := k + 1 + publicLen; e <= len(s) && s[k] == '.' && isBase32(s[k+1:e]) && (e == len(s) || !isAlnum(s[e])) {
+			keep = e // a well-formed token id, public
 		}
-		i = strings.Index(s, Prefix+".")
+		if keep < len(s) && isJoiner(s[keep]) {
+			keep++ // the separator stays: dt0c01.<PUBLIC>.REDACTED
+		}
+		end := materialEnd(s, keep)
+		b.WriteString(s[done:keep])
+		if end > keep {
+			b.WriteString("REDACTED")
+		}
+		done = end
+		i = indexPrefixFold(s, end)
 	}
-	b.WriteString(s)
+	b.WriteString(s[done:])
 	return b.String()
+}
+
+// indexPrefixFold returns the index of the first Prefix in s[from:], in any
+// ASCII case, or -1. It looks for the prefix's caseless tail "01" with
+// strings.Index, which is fast: Redact runs on every request's path.
+func indexPrefixFold(s string, from int) int {
+	const tail = len(Prefix) - 2 // Prefix[tail:] == "01"
+	for from+len(Prefix) <= len(s) {
+		j := strings.Index(s[from+tail:], Prefix[tail:])
+		if j < 0 {
+			return -1
+		}
+		if i := from + j; hasPrefixFold(s[i:]) {
+			return i
+		}
+		from += j + 1
+	}
+	return -1
+}
+
+// hasPrefixFold reports whether s starts with Prefix in any ASCII case.
+func hasPrefixFold(s string) bool {
+	if len(s) < len(Prefix) {
+		return false
+	}
+	for i := 0; i < len(Prefix); i++ {
+		c, p := s[i], Prefix[i]
+		if c != p && !('a' <= p && p <= 'z' && c|0x20 == p) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// isJoiner reports whether c may join runs of token material: the token's
+// own '.', and '_' and '-' that a mangled copy may hold instead.
+func isJoiner(c byte) bool { return c == '.' || c == '_' || c == '-' }
+
+// materialEnd returns the end of the token material that starts at p: the
+// run of letters, digits and joiners up to its last letter or digit. A run
+// that starts with the prefix (at p or after a joiner) ends the material
+// before it, for Redact to look at on its own. p itself when there is none.
+func materialEnd(s string, p int) int {
+	end := p
+	for q := p; q < len(s) && (isAlnum(s[q]) || isJoiner(s[q])); q++ {
+		if (q == p || isJoiner(s[q-1])) && hasPrefixFold(s[q:]) {
+			break
+		}
+		if isAlnum(s[q]) {
+			end = q + 1
+		}
+	}
+	return end
 }

@@ -18,6 +18,12 @@ import (
 // EnvironmentTokenManagement (SPEC 4, ours).
 const MaxEnvironmentTokenManagementLifetime = 24 * time.Hour
 
+// MaxLifetime is the longest lifetime a token may be created with (ours), so
+// that created + lifetime is always a time both stores and every client can
+// represent. Every path that creates tokens (API, console, CLI) is held to it
+// by Create.
+const MaxLifetime = 100 * 365 * 24 * time.Hour
+
 // MaxNameLen is the longest token name, in Unicode code points.
 const MaxNameLen = 255
 
@@ -153,8 +159,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in CreateInput) (*Token, 
 	}
 	vs = append(vs, checkScopes(in.Scopes)...)
 	vs = append(vs, checkBinding(in.Scopes, in.EnvironmentID)...)
-	if in.ExpiresIn < 0 {
+	switch {
+	case in.ExpiresIn < 0:
 		vs = append(vs, errs.Violation{Path: "expiresIn", Message: "must be greater than 0", Location: errs.Payload})
+	case in.ExpiresIn > MaxLifetime:
+		vs = append(vs, errs.Violation{Path: "expiresIn", Message: "must be at most 100 years", Location: errs.Payload})
 	}
 	if len(vs) > 0 {
 		return nil, "", errs.Violated(vs...)

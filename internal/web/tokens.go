@@ -215,8 +215,9 @@ func lifetimeText(d time.Duration) string {
 // defaultExpiry is the preset chosen when the form opens.
 const defaultExpiry = "30d"
 
-// maxCustomExpiry matches the API's limit on expiresIn.
-const maxCustomExpiry = 100 * 365 * 24 * time.Hour
+// maxCustomExpiry is the API's limit on expiresIn, which token.Service
+// applies to every create; checking here too puts the message by the field.
+const maxCustomExpiry = token.MaxLifetime
 
 // scopeOption is one permission checkbox.
 type scopeOption struct {
@@ -375,14 +376,15 @@ func (c *Console) createToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // violationErrors places a domain error's violations next to their fields.
+// Messages may quote what was sent, so they are redacted as the API's are.
 func violationErrors(e *errs.Error) formErrors {
 	var fe formErrors
 	if len(e.Violations) == 0 {
-		fe.Form = e.Message
+		fe.Form = token.Redact(e.Message)
 	}
 	add := func(dst *string, label, msg string) {
 		if *dst == "" {
-			*dst = label + " " + msg + "."
+			*dst = token.Redact(label + " " + msg + ".")
 		}
 	}
 	for _, v := range e.Violations {

@@ -141,7 +141,7 @@ type messagePage struct {
 // only.
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestid.FromContext(r.Context())
-	c.log.Error("console error", "request_id", id, "path", token.Redact(r.URL.Path), "err", err)
+	c.log.Error("console error", "request_id", id, "path", token.Redact(r.URL.Path), "err", token.Redact(err.Error()))
 	status := http.StatusInternalServerError
 	msg := "Something went wrong on the server (request id " + id + ")."
 	if errs.Is(err, errs.Unavailable) {
