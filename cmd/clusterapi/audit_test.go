@@ -150,6 +150,31 @@ func TestAuditLog(t *testing.T) {
 		t.Errorf("the CLI's revocation in the audit log: %s", r.Body)
 	}
 
+	// Rotation and leaked-token revocation are recorded too.
+	rot := s.mint(t, admin, "to rotate", "settings.read")
+	r = s.do(t, req{method: "POST", path: tokensPath + "/" + rot[:31] + "/rotate", token: admin, body: map[string]any{"gracePeriod": map[string]any{"value": 0, "unit": "SECONDS"}}})
+	if r.Status != 201 {
+		t.Fatalf("rotate: %d %s", r.Status, r.Body)
+	}
+	s.remember(r.json(t)["token"].(string))
+	if r := s.do(t, req{method: "POST", path: tokensPath + "/revoke-leaked", body: map[string]any{"tokens": []string{rot, "dt0c01.nonsense"}}}); r.Status != 204 {
+		t.Fatalf("revoke-leaked: %d %s", r.Status, r.Body)
+	}
+	waitWithin(t, 5*time.Second, "the rotation events", func() bool {
+		r := s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?target=" + rot[:31], token: admin})
+		p = auditPage{}
+		json.Unmarshal(r.Body, &p)
+		return len(p.Events) >= 2
+	})
+	if e := p.Events[0]; e.Action != "token.rotate" || !strings.HasPrefix(e.Detail, "successor dt0c01.") || e.Outcome != "success" {
+		t.Errorf("rotation event: %+v", e)
+	}
+	r = s.do(t, req{method: "GET", path: "/api/cluster/v2/auditlog?action=token.revoke-leaked", token: admin})
+	p = auditPage{}
+	if json.Unmarshal(r.Body, &p); len(p.Events) != 1 || p.Events[0].Detail != "2 submitted, 0 revoked" || p.Events[0].TokenID != "" {
+		t.Errorf("leaked-token revocation event: %s", r.Body)
+	}
+
 	// After shutdown every aggregate is written: read the store itself.
 	s.Stop(t)
 	db, err := sqlite.Open(context.Background(), dbPath)

@@ -48,7 +48,11 @@ func (a *API) revokeLeaked(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ids, err := a.tokens.RevokeLeaked(r.Context(), req.Tokens)
-	noteAudit(r, "", "", fmt.Sprintf("%d submitted, %d revoked %s", len(req.Tokens), len(ids), strings.Join(ids, " ")))
+	detail := fmt.Sprintf("%d submitted, %d revoked", len(req.Tokens), len(ids))
+	if len(ids) > 0 {
+		detail += ": " + strings.Join(ids, " ")
+	}
+	noteAudit(r, "", "", detail)
 	if len(ids) > 0 {
 		// Ids only: the secrets were sent to us precisely because they leaked.
 		a.log.Warn("revoked leaked tokens", "token_ids", ids, "remote", auth.ClientIP(r),
