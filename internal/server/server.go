@@ -32,6 +32,9 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Console, when set, serves /cmc/ (and / redirects there).
 	Console http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (auth.ClientIP); none means the TCP peer is the client.
+	TrustedProxies auth.Proxies
 }
 
 // readyTimeout bounds a readiness check, so that a hung store fails the
@@ -81,8 +84,24 @@ func New(c Config) http.Handler {
 	h = limitBody(h, c.MaxBodyBytes)
 	h = recoverPanics(h, c.Logger, c.WriteError)
 	h = accessLog(h, c.Logger)
+	h = clientAddress(h, c.TrustedProxies)
 	h = withRequestID(h)
 	return h
+}
+
+// clientAddress notes in the request's context the client address a trusted
+// proxy reports, for auth.ClientIP. Without trusted proxies it adds nothing:
+// forwarding headers are ignored.
+func clientAddress(next http.Handler, proxies auth.Proxies) http.Handler {
+	if len(proxies) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ip, ok := proxies.Client(r); ok {
+			r = r.WithContext(auth.WithClientIP(r.Context(), ip))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func withRequestID(next http.Handler) http.Handler {
@@ -120,6 +139,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one line per request. It logs the path without the query
 // string, which may hold an api-token, and the token id, never the secret.
+// remote is the client's address; proxy, when a trusted proxy named the
+// client, is that proxy's.
 func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -129,7 +150,8 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		log.LogAttrs(ctx, slog.LevelInfo, "request",
+		remote, peer := auth.ClientIP(r), auth.PeerIP(r)
+		attrs := [...]slog.Attr{
 			slog.String("request_id", requestid.FromContext(ctx)),
 			slog.String("method", r.Method),
 			slog.String("path", token.Redact(r.URL.Path)),
@@ -137,8 +159,14 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 			slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("token_id", note.TokenID),
-			slog.String("remote", auth.ClientIP(r)),
-		)
+			slog.String("remote", remote),
+			slog.String("proxy", peer),
+		}
+		n := len(attrs)
+		if remote == peer {
+			n-- // no proxy
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 	})
 }
 
