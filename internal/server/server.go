@@ -206,12 +206,26 @@ func limitBody(next http.Handler, n int64) http.Handler {
 	})
 }
 
+// defaultCSP is the Content-Security-Policy of every response whose handler
+// sets none (the API, the probes, redirects): nothing may load, nothing may
+// frame it. The console and the explorer replace it with their own, which
+// also forbid framing.
+const defaultCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// hsts tells browsers that came over TLS to use nothing else for a year.
+const hsts = "max-age=31536000"
+
+// securityHeaders sets the headers every response carries, whoever serves it.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", defaultCSP)
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		if isAPIPath(r.URL.Path) {
 			h.Set("Cache-Control", "no-store")
 		}
