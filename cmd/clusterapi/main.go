@@ -30,6 +30,9 @@ func main() {
 const usage = `Usage:
   clusterapi serve [--listen ADDR] [--store DSN] [--strict-grants]
                    [--advertise-address HOST:PORT] [--heartbeat 5s]
+                   [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
+                   [--auth-throttle-address 30] [--auth-throttle-token 10]
+                   [--auth-throttle-window 3m] [--read-header-timeout 10s]
   clusterapi token create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 24h] [--user USER] [--store DSN]
   clusterapi token list [--store DSN]
   clusterapi token revoke|restore|delete ID [--store DSN]

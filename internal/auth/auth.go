@@ -102,6 +102,11 @@ func queryCredential(raw string) (string, bool) {
 func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	presented, ok := Credential(r)
 	if !ok {
+		// A throttled address is refused whatever it sends, no token too;
+		// but sending none is no failure.
+		if err := v.throttle.check(v.now(), ClientIP(r), ""); err != nil {
+			return Principal{}, err
+		}
 		return Principal{}, token.ErrMissing
 	}
 	if n := noteFrom(r.Context()); n != nil && len(presented) >= token.IDLen && token.IsID(presented[:token.IDLen]) {
