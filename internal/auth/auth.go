@@ -104,7 +104,7 @@ func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	if !ok {
 		// A throttled address is refused whatever it sends, no token too;
 		// but sending none is no failure.
-		if err := v.throttle.check(v.now(), ClientIP(r), ""); err != nil {
+		if err := v.throttle.check(v.now().UnixNano(), ClientIP(r), ""); err != nil {
 			return Principal{}, err
 		}
 		return Principal{}, token.ErrMissing

@@ -135,7 +135,7 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal, error) {
 	now := v.now()
 	id, ok := token.ParseFull(presented)
-	if err := v.throttle.check(now, ip, id); err != nil {
+	if err := v.throttle.check(now.UnixNano(), ip, id); err != nil {
 		return Principal{}, err
 	}
 	if !ok {
