@@ -36,9 +36,10 @@ func (s *syncBuffer) String() string {
 // testServer is a real clusterapi server started through run on a loopback
 // port with a real SQLite file.
 type testServer struct {
-	URL   string
-	Store string // the --store value
-	Log   *syncBuffer
+	URL    string // http:// or, with --tls-cert, https://
+	Store  string // the --store value
+	Log    *syncBuffer
+	Client *http.Client // what requests to it go through
 
 	stop context.CancelFunc
 	done chan error
@@ -54,7 +55,7 @@ func (s *testServer) remember(toks ...string) {
 	s.secrets = append(s.secrets, toks...)
 }
 
-var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var listenRE = regexp.MustCompile(`msg=listening addr=(\S+)(?: scheme=(\w+))?`)
 
 // startServer runs `clusterapi serve` on 127.0.0.1:0 with a fresh store in a
 // temporary folder, waits for /healthz and stops the server when the test ends.
@@ -73,8 +74,15 @@ func startServerOn(t *testing.T, store string, flags ...string) *testServer {
 // startServerEnv is startServerOn with environment variables for run.
 func startServerEnv(t *testing.T, store string, env map[string]string, flags ...string) *testServer {
 	t.Helper()
+	return startServerWith(t, store, env, http.DefaultClient, flags...)
+}
+
+// startServerWith is startServerEnv with the client that talks to the
+// server: one that trusts its certificate, when it serves HTTPS.
+func startServerWith(t *testing.T, store string, env map[string]string, client *http.Client, flags ...string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{Store: store, Log: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	s := &testServer{Store: store, Log: &syncBuffer{}, Client: client, stop: cancel, done: make(chan error, 1)}
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--store", store}, flags...)
 	go func() {
 		s.done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, s.Log)
@@ -82,7 +90,7 @@ func startServerEnv(t *testing.T, store string, env map[string]string, flags ...
 	deadline := time.Now().Add(10 * time.Second)
 	for s.URL == "" {
 		if m := listenRE.FindStringSubmatch(s.Log.String()); m != nil {
-			s.URL = "http://" + m[1]
+			s.URL = m[2] + "://" + m[1]
 			break
 		}
 		select {
@@ -95,7 +103,7 @@ func startServerEnv(t *testing.T, store string, env map[string]string, flags ...
 		}
 	}
 	for {
-		resp, err := http.Get(s.URL + "/healthz")
+		resp, err := s.client().Get(s.URL + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -112,6 +120,14 @@ func startServerEnv(t *testing.T, store string, env map[string]string, flags ...
 		s.assertNoSecretsLogged(t)
 	})
 	return s
+}
+
+// client returns the client that talks to the server.
+func (s *testServer) client() *http.Client {
+	if s.Client == nil {
+		return http.DefaultClient
+	}
+	return s.Client
 }
 
 // Stop shuts the server down as SIGTERM would and waits for it.
@@ -255,7 +271,7 @@ func (s *testServer) do(t *testing.T, rq req) response {
 	for k, v := range rq.header {
 		r.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(r)
+	resp, err := s.client().Do(r)
 	if err != nil {
 		t.Fatalf("%s %s: %v", rq.method, rq.path, err)
 	}

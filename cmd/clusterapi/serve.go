@@ -98,6 +98,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	sec, err := securityFlags(fs, getenv)
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,6 +117,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tokenOpts, err := lifetimes.options(token.Options{Strict: *strict})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	throttle, err := sec.throttle()
+	if err != nil {
+		return err
+	}
+	if *sec.readHeaderTimeout <= 0 {
+		return errors.New("serve: --read-header-timeout must be positive")
+	}
+	tlsConfig, err := sec.tlsConfig()
+	if err != nil {
+		return err
 	}
 	// The log is written in batches (one line per request otherwise costs a
 	// system call each); warnings and errors are written at once.
@@ -133,7 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	zones := networkzone.NewService(db)
 	auditLog := audit.NewRecorder(db, audit.Options{Retention: *retention, Logger: log})
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
-	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier, Metrics: reg})
+	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier, Metrics: reg, Throttle: throttle})
 	if err := verifier.Init(ctx); err != nil {
 		return err
 	}
@@ -157,9 +172,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Logger: log, API: api, WriteError: api.WriteError, MaxBodyBytes: httpapi.MaxBodyBytes,
-			Ready: db.Ping, Console: console, Metrics: reg, GuardMetrics: api.GuardMetrics,
+			Ready: db.Ping, Console: console, Metrics: reg, GuardMetrics: api.GuardMetrics, TrustedProxies: sec.proxies.nets,
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: *sec.readHeaderTimeout,
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -174,8 +190,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	wg.Go(func() { pruneSessions(flushCtx, log, accounts) })
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "store", describeStore(*store),
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		// ServeTLS takes the certificate from TLSConfig and offers HTTP/2.
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		warnPlainHTTP(log, ln.Addr())
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "store", describeStore(*store),
 		"node_id", nodes.Self().ID, "node_address", nodes.Self().Address)
 	logOut.Flush() // whoever waits for the server to listen should not wait for the timer
 

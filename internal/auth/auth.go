@@ -1,12 +1,13 @@
 // Package auth turns a request's credentials into a Principal: it finds the
 // token in the request (SPEC 2.1), verifies it through a bounded cache of
-// positive results that every token change invalidates, and records the
-// token's last use in batches.
+// positive results that every token change invalidates, throttles clients
+// that keep failing, and records the token's last use in batches. It also
+// says who the client is (ClientIP), believing X-Forwarded-For from trusted
+// proxies only.
 package auth
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,15 +97,6 @@ func queryCredential(raw string) (string, bool) {
 	return "", false
 }
 
-// ClientIP returns the address of the request's peer.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // Authenticate verifies the credentials of r and records the token's use.
 // It checks no scope: that is the caller's business, after this succeeds.
 // A failure is counted under its outcome (Count); on success the caller
@@ -112,6 +104,12 @@ func ClientIP(r *http.Request) string {
 func (v *Verifier) Authenticate(r *http.Request) (Principal, error) {
 	presented, ok := Credential(r)
 	if !ok {
+		// A throttled address is refused whatever it sends, no token too;
+		// but sending none is no failure.
+		if err := v.throttle.check(v.now().UnixNano(), ClientIP(r), ""); err != nil {
+			v.Count(OutcomeThrottled)
+			return Principal{}, err
+		}
 		v.Count(OutcomeMissing)
 		return Principal{}, token.ErrMissing
 	}

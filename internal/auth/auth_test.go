@@ -17,13 +17,19 @@ import (
 
 func newVerifier(tb testing.TB) (*auth.Verifier, *token.Service, *sqlite.DB) {
 	tb.Helper()
+	return newVerifierWith(tb, auth.Options{})
+}
+
+// newVerifierWith is newVerifier with options.
+func newVerifierWith(tb testing.TB, o auth.Options) (*auth.Verifier, *token.Service, *sqlite.DB) {
+	tb.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "auth.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	tokens := token.NewService(db, token.Options{})
-	return auth.NewVerifier(tokens, auth.Options{}), tokens, db
+	return auth.NewVerifier(tokens, o), tokens, db
 }
 
 func mustCreate(tb testing.TB, tokens *token.Service, scopes ...token.Scope) (*token.Token, string) {
@@ -82,7 +88,9 @@ func FuzzCredential(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1])
 	}
-	v, _, _ := newVerifier(f)
+	// Without throttling: every input must get the parser's answer, not a
+	// 429 once enough of them have failed.
+	v, _, _ := newVerifierWith(f, auth.Options{Throttle: &auth.ThrottleLimits{}})
 	f.Fuzz(func(t *testing.T, header, query string) {
 		r := &http.Request{Header: http.Header{}, URL: httptest.NewRequest("GET", "/", nil).URL}
 		r.URL.RawQuery = query
@@ -224,15 +232,16 @@ func BenchmarkVerifyMiss(b *testing.B) {
 	}
 }
 
-// BenchmarkRejectMalformed measures how cheaply a made-up token is refused.
+// BenchmarkRejectMalformed measures how cheaply a made-up token is refused
+// and counted against its address (whose limit it never reaches here).
 func BenchmarkRejectMalformed(b *testing.B) {
 	ctx := context.Background()
-	v, _, _ := newVerifier(b)
+	v, _, _ := newVerifierWith(b, auth.Options{Throttle: &auth.ThrottleLimits{PerAddress: 1 << 30, Window: time.Hour}})
 	bad := token.Generate().Reveal()
-	bad = bad[:len(bad)-1] + "Z"
+	bad = bad[:len(bad)-1] + map[bool]string{true: "A", false: "Z"}[bad[len(bad)-1] == 'Z'] // the checksum fails
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, bad, ""); err == nil {
+		if _, err := v.Verify(ctx, bad, "192.0.2.1"); err == nil {
 			b.Fatal("accepted")
 		}
 	}
@@ -267,6 +276,45 @@ func TestVerifierRotation(t *testing.T) {
 	for range 2 { // the successor verifies from the store, then from the cache
 		if _, err := v.Verify(ctx, secret.Reveal(), ""); err != nil {
 			t.Errorf("Verify(new, again) = %v", err)
+		}
+	}
+}
+
+// BenchmarkRejectThrottled measures a refusal (429) of a throttled address.
+func BenchmarkRejectThrottled(b *testing.B) {
+	ctx := context.Background()
+	v, _, _ := newVerifier(b)
+	bad := token.Generate().Reveal()
+	for range auth.DefaultThrottle.PerAddress {
+		v.Verify(ctx, bad, "192.0.2.1")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, bad, "192.0.2.1"); !errs.Is(err, errs.Throttled) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyHitWhileThrottling is BenchmarkVerifyHit while another
+// address is throttled, so that every attempt is looked up in the table.
+func BenchmarkVerifyHitWhileThrottling(b *testing.B) {
+	ctx := context.Background()
+	v, tokens, _ := newVerifier(b)
+	_, secret := mustCreate(b, tokens, token.ClusterTokenManagement)
+	for range auth.DefaultThrottle.PerAddress {
+		v.Verify(ctx, "garbage", "192.0.2.1")
+	}
+	if _, err := v.Verify(ctx, secret, "192.0.2.1"); !errs.Is(err, errs.Throttled) {
+		b.Fatalf("the other address is not throttled: %v", err)
+	}
+	if _, err := v.Verify(ctx, secret, "127.0.0.1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, secret, "127.0.0.1"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -38,6 +38,8 @@ type Options struct {
 	// Metrics, when set, receives the verifier's metrics (clusterapi_auth_*
 	// and clusterapi_lastuse_*). One verifier per registry.
 	Metrics *metrics.Registry
+	// Throttle bounds failed authentications; DefaultThrottle when nil.
+	Throttle *ThrottleLimits
 }
 
 // Notifier is implemented by stores that announce token changes as they are
@@ -67,8 +69,9 @@ type Verifier struct {
 	entries map[string]*entry
 	epoch   uint64 // bumped by every invalidation; a miss that raced one is not cached
 
-	uses *recorder
-	m    verifierMetrics
+	uses     *recorder
+	m        verifierMetrics
+	throttle *throttle
 
 	watchEvery   time.Duration
 	changeSeq    int64 // the store change log position the cache is current with; Watch only
@@ -108,13 +111,18 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	limits := DefaultThrottle
+	if o.Throttle != nil {
+		limits = *o.Throttle
+	}
 	v := &Verifier{
-		tokens:  tokens,
-		now:     o.Now,
-		log:     o.Logger,
-		max:     o.CacheSize,
-		entries: make(map[string]*entry),
-		uses:    &recorder{pending: make(map[string]token.Use), interval: o.FlushInterval},
+		tokens:   tokens,
+		now:      o.Now,
+		log:      o.Logger,
+		max:      o.CacheSize,
+		entries:  make(map[string]*entry),
+		uses:     &recorder{pending: make(map[string]token.Use), interval: o.FlushInterval},
+		throttle: newThrottle(limits),
 
 		watchEvery: o.WatchInterval,
 		notifier:   o.Notifier,
@@ -130,15 +138,22 @@ func NewVerifier(tokens *token.Service, o Options) *Verifier {
 	return v
 }
 
-// Verify checks a presented full token and returns its principal. It counts
-// a failure under its outcome, but not a success: see Authenticate.
+// Verify checks a presented full token from client address ip and returns
+// its principal. While ip or the token's id is throttled it refuses with a
+// *ThrottledError, without looking at the token. It counts a failure under
+// its outcome, but not a success: see Authenticate.
 func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal, error) {
+	now := v.now()
 	id, ok := token.ParseFull(presented)
+	if err := v.throttle.check(now.UnixNano(), ip, id); err != nil {
+		v.Count(OutcomeThrottled)
+		return Principal{}, err
+	}
 	if !ok {
 		v.Count(OutcomeMalformed)
+		v.failed(now, ip, "")
 		return Principal{}, token.ErrAuthFail
 	}
-	now := v.now()
 	v.mu.RLock()
 	e := v.entries[id]
 	epoch := v.epoch
@@ -147,6 +162,9 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 		v.m.hits.Inc()
 		if err := token.Check(e.hash, presented, false, e.expires, now); err != nil {
 			v.countFailure(err)
+			if err == token.ErrAuthFail {
+				v.failed(now, ip, id)
+			}
 			return Principal{}, err
 		}
 		// Hand the use to the recorder at most once a second per token, so
@@ -161,6 +179,9 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 	t, err := v.tokens.Authenticate(ctx, presented)
 	if err != nil {
 		v.countFailure(err)
+		if err == token.ErrAuthFail { // unknown id or wrong secret: counted alike
+			v.failed(now, ip, id)
+		}
 		return Principal{}, err
 	}
 	e = &entry{
@@ -182,6 +203,21 @@ func (v *Verifier) Verify(ctx context.Context, presented, ip string) (Principal,
 	}
 	v.mu.Unlock()
 	return e.p, nil
+}
+
+// failed counts a failed authentication and says when it makes an address or
+// a token id throttled: once per window, not once per refusal.
+func (v *Verifier) failed(now time.Time, ip, id string) {
+	for _, t := range v.throttle.fail(now, ip, id) {
+		switch t.kind {
+		case byAddress:
+			v.log.Warn("authentication throttled: too many failures from one client address",
+				"remote", ip, "failures", v.throttle.limits.PerAddress, "until", t.until.UTC().Format(time.RFC3339))
+		case byToken:
+			v.log.Warn("authentication throttled: too many failures naming one token id; refused to the addresses that failed on it",
+				"token_id", t.id, "failures", v.throttle.limits.PerToken, "until", t.until.UTC().Format(time.RFC3339))
+		}
+	}
 }
 
 // trusted reports whether cached verifications may be used: always without a

@@ -23,6 +23,7 @@ const (
 	Duplicate    Kind = "duplicate"    // a create names something that exists already (v1: 406)
 	TooLarge     Kind = "too_large"    // the request body is over the limit
 	Unavailable  Kind = "unavailable"  // a dependency (the store) cannot be reached right now
+	Throttled    Kind = "throttled"    // too many recent failures from this client; retry later (429)
 	Internal     Kind = "internal"     // a bug or an unexpected failure; detail goes to the log only
 )
 

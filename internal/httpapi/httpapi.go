@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"clusterapi/internal/account"
@@ -258,6 +259,7 @@ var statuses = map[errs.Kind]int{
 	errs.Duplicate:    http.StatusNotAcceptable,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
 	errs.Unavailable:  http.StatusServiceUnavailable,
+	errs.Throttled:    http.StatusTooManyRequests,
 }
 
 // writeError writes err in the envelope. Errors that are not *errs.Error are
@@ -283,6 +285,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Api-Token realm="clusterapi"`)
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", retryAfter(err))
 	}
 	// Messages may quote what the client sent (an unknown scope, a filter
 	// value): a full token pasted in the wrong place is not repeated back.
@@ -293,6 +297,16 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			constraintViolation{Path: token.Redact(v.Path), Message: token.Redact(v.Message), ParameterLocation: string(v.Location)})
 	}
 	encode(w, r, status, body)
+}
+
+// retryAfter is the Retry-After of a 429, in whole seconds rounded up, so
+// that a client waiting that long is heard.
+func retryAfter(err error) string {
+	d := time.Minute // a throttle that did not say
+	if te, ok := errors.AsType[*auth.ThrottledError](err); ok {
+		d = te.RetryAfter
+	}
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // encode writes v as JSON with status. A nil v writes no body (204).

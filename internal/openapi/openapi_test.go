@@ -115,7 +115,7 @@ func TestRoutesAreDocumented(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: x-token-scopes %q, the route accepts %q", r.Pattern, got, want)
 		}
-		for _, status := range []string{"401", "500", "503"} {
+		for _, status := range []string{"401", "429", "500", "503"} {
 			if o.op.Responses.Value(status) == nil {
 				t.Errorf("%s: status %s is not documented", r.Pattern, status)
 			}

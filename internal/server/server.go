@@ -41,6 +41,9 @@ type Config struct {
 	// GuardMetrics wraps the /metrics handler with the rule of who may read
 	// it. Without one, /metrics is not served at all.
 	GuardMetrics func(http.Handler) http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (auth.ClientIP); none means the TCP peer is the client.
+	TrustedProxies auth.Proxies
 }
 
 // readyTimeout bounds a readiness check, so that a hung store fails the
@@ -97,8 +100,24 @@ func New(c Config) http.Handler {
 	h = limitBody(h, c.MaxBodyBytes)
 	h = recoverPanics(h, c.Logger, c.WriteError)
 	h = accessLog(h, c.Logger, hm)
+	h = clientAddress(h, c.TrustedProxies)
 	h = withRequestID(h)
 	return h
+}
+
+// clientAddress notes in the request's context the client address a trusted
+// proxy reports, for auth.ClientIP. Without trusted proxies it adds nothing:
+// forwarding headers are ignored.
+func clientAddress(next http.Handler, proxies auth.Proxies) http.Handler {
+	if len(proxies) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ip, ok := proxies.Client(r); ok {
+			r = r.WithContext(auth.WithClientIP(r.Context(), ip))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func withRequestID(next http.Handler) http.Handler {
@@ -136,7 +155,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one line per request and, with hm, counts it. It logs the
 // path without the query string, which may hold an api-token, and the token
-// id, never the secret.
+// id, never the secret. remote is the client's address; proxy, when a
+// trusted proxy named the client, is that proxy's.
 //
 // The route counted is the pattern that the mux (the root mux, httpapi's or
 // the console's) set on the request it was given. Muxes set r.Pattern in
@@ -157,7 +177,8 @@ func accessLog(next http.Handler, log *slog.Logger, hm *httpMetrics) http.Handle
 		if hm != nil {
 			hm.observe(r2.Pattern, r.Method, sw.status, elapsed)
 		}
-		log.LogAttrs(ctx, slog.LevelInfo, "request",
+		remote, peer := auth.ClientIP(r), auth.PeerIP(r)
+		attrs := [...]slog.Attr{
 			slog.String("request_id", requestid.FromContext(ctx)),
 			slog.String("method", r.Method),
 			slog.String("path", token.Redact(r.URL.Path)),
@@ -165,8 +186,14 @@ func accessLog(next http.Handler, log *slog.Logger, hm *httpMetrics) http.Handle
 			slog.Int("bytes", sw.bytes),
 			slog.Duration("duration", elapsed),
 			slog.String("token_id", note.TokenID),
-			slog.String("remote", auth.ClientIP(r)),
-		)
+			slog.String("remote", remote),
+			slog.String("proxy", peer),
+		}
+		n := len(attrs)
+		if remote == peer {
+			n-- // no proxy
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 	})
 }
 
@@ -222,12 +249,26 @@ func limitBody(next http.Handler, n int64) http.Handler {
 	})
 }
 
+// defaultCSP is the Content-Security-Policy of every response whose handler
+// sets none (the API, the probes, redirects): nothing may load, nothing may
+// frame it. The console and the explorer replace it with their own, which
+// also forbid framing.
+const defaultCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// hsts tells browsers that came over TLS to use nothing else for a year.
+const hsts = "max-age=31536000"
+
+// securityHeaders sets the headers every response carries, whoever serves it.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", defaultCSP)
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		if isAPIPath(r.URL.Path) {
 			h.Set("Cache-Control", "no-store")
 		}

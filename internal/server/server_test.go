@@ -200,3 +200,54 @@ func TestUncleanAPIPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityHeaders checks the headers every response carries, whoever
+// serves it, and HSTS only over TLS.
+func TestSecurityHeaders(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	})
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		w.Write([]byte("<p>console</p>"))
+	})
+	h := server.New(server.Config{Logger: log, API: api, Console: console})
+	for _, tls := range []bool{false, true} {
+		srv := httptest.NewUnstartedServer(h)
+		if tls {
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		c := srv.Client()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		for _, path := range []string{"/healthz", "/readyz", "/api/cluster/v2/tokens", "/e/x/api/v2/apiTokens",
+			"/cmc/signin", "/rest-api-doc/", "/rest-api-doc/explorer.js", "/", "/nothing"} {
+			resp, err := c.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			hd := resp.Header
+			for k, want := range map[string]string{
+				"X-Content-Type-Options": "nosniff",
+				"Referrer-Policy":        "no-referrer",
+				"X-Frame-Options":        "DENY",
+			} {
+				if got := hd.Get(k); got != want {
+					t.Errorf("GET %s (TLS %v): %s = %q, want %q", path, tls, k, got, want)
+				}
+			}
+			if csp := hd.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("GET %s (TLS %v): Content-Security-Policy %q lacks frame-ancestors 'none'", path, tls, csp)
+			}
+			hsts := hd.Get("Strict-Transport-Security")
+			if tls && hsts != "max-age=31536000" || !tls && hsts != "" {
+				t.Errorf("GET %s (TLS %v): Strict-Transport-Security = %q", path, tls, hsts)
+			}
+		}
+		srv.Close()
+	}
+}

@@ -21,6 +21,7 @@ type tokenRow struct {
 	ID, Name, Owner           string
 	Scopes                    []string // display names
 	Created, Expires, LastUse string
+	LastUseIP                 string // the client address of the last use; console only, never on the API
 	Status                    token.Status
 }
 
@@ -154,6 +155,9 @@ func (c *Console) listTokens(w http.ResponseWriter, r *http.Request) {
 	for _, t := range ts {
 		row := tokenRow{ID: t.ID, Name: t.Name, Owner: t.UserID, Status: t.Status(now),
 			Created: formatTime(t.Created, ""), Expires: formatTime(t.Expires, "never"), LastUse: formatTime(t.LastUse, "never")}
+		if !t.LastUse.IsZero() {
+			row.LastUseIP = t.LastUseIP
+		}
 		for _, s := range t.Scopes {
 			row.Scopes = append(row.Scopes, s.DisplayName())
 		}

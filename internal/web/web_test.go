@@ -5,11 +5,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"clusterapi/internal/account"
 	"clusterapi/internal/store/sqlite"
@@ -86,5 +88,58 @@ func TestStatic(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET a missing static file: %d", resp.StatusCode)
+	}
+}
+
+// The token list shows where a token was last used from (lastUseIp, an
+// extension the API does not send).
+func TestListShowsLastUseIP(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	accounts := account.NewService(db, account.Options{Hash: account.HashParams{Memory: 64, Time: 1, Threads: 1}})
+	if _, _, _, err := accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	tokens := token.NewService(db, token.Options{})
+	used, _, err := tokens.Create(ctx, token.Actor{UserID: "admin"}, token.CreateInput{Name: "used", Scopes: []token.Scope{token.Nodekeeper}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused, _, err := tokens.Create(ctx, token.Actor{UserID: "admin"}, token.CreateInput{Name: "unused", Scopes: []token.Scope{token.Nodekeeper}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	if err := tokens.RecordUses(ctx, []token.Use{{ID: used.ID, At: at, IP: "2001:db8::7"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Config{Logger: slog.New(slog.DiscardHandler), Accounts: accounts, Tokens: tokens}))
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.URL+"/cmc/signin", url.Values{"user": {"admin"}, "password": {"admin-password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	row := func(id string) string {
+		i := strings.Index(page, `<tr data-id="`+id+`">`)
+		if i < 0 {
+			t.Fatalf("no row for %s in:\n%s", id, page)
+		}
+		j := strings.Index(page[i:], "</tr>")
+		return page[i : i+j]
+	}
+	if r := row(used.ID); !strings.Contains(r, `2026-03-04 05:06 UTC <span class="from">from 2001:db8::7</span>`) {
+		t.Errorf("the row of a used token does not say where from:\n%s", r)
+	}
+	if r := row(unused.ID); !strings.Contains(r, ">never</td>") || strings.Contains(r, "from") {
+		t.Errorf("the row of an unused token:\n%s", r)
 	}
 }
