@@ -60,9 +60,13 @@ func TestAuditLog(t *testing.T) {
 	}
 	r := s.do(t, req{method: "POST", path: envsPath, token: admin, body: map[string]any{"name": "customer-a"}})
 	env := r.json(t)["id"].(string)
-	// Failed authentications, counted rather than listed.
+	// Failed authentications, counted rather than listed; a 403 too.
 	for i := 0; i < 7; i++ {
 		s.do(t, req{method: "GET", path: envsPath, token: "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA.nope"})
+	}
+	weak := s.bootstrap(t, "settings.read") // through the CLI: not an event of the admin token
+	for i := 0; i < 3; i++ {
+		s.do(t, req{method: "GET", path: envsPath, token: weak})
 	}
 	// A console sign-in.
 	b := signedIn(t, s)
@@ -186,7 +190,7 @@ func TestAuditLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var failed, signins int
+	var failed, forbidden, signins int
 	for _, e := range all {
 		for _, text := range []string{e.Target, e.Detail, e.Outcome, e.TokenID, e.User} {
 			if strings.Contains(text, tok[32:]) || strings.Contains(text, admin[32:]) || strings.Contains(text, "jane's password") ||
@@ -196,6 +200,18 @@ func TestAuditLog(t *testing.T) {
 		}
 		switch e.Action {
 		case "auth.failed":
+			if strings.HasPrefix(e.Outcome, "failure: 403 ") {
+				if e.TokenID == "" {
+					t.Errorf("a 403 aggregate without the token id: %+v", e)
+				}
+				if e.TokenID == weak[:31] {
+					forbidden += e.Count
+				}
+				break
+			}
+			if !strings.HasPrefix(e.Outcome, "failure: 401 ") {
+				t.Errorf("auth.failed with outcome %q", e.Outcome)
+			}
 			failed += e.Count
 			if e.Count > 1 && e.ClientAddr != "127.0.0.1" {
 				t.Errorf("aggregated failure from %q", e.ClientAddr)
@@ -209,6 +225,9 @@ func TestAuditLog(t *testing.T) {
 	}
 	if failed < 7 {
 		t.Errorf("failed authentications counted: %d, want at least 7", failed)
+	}
+	if forbidden != 3 {
+		t.Errorf("403s counted: %d, want 3", forbidden)
 	}
 	if signins != 1 {
 		t.Errorf("console sign-ins recorded: %d, want 1", signins)

@@ -147,9 +147,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	envs := environment.NewService(db, tokens)
 	zones := networkzone.NewService(db)
 	auditLog := audit.NewRecorder(db, audit.Options{Retention: *retention, Logger: log})
+	tokens.OnRetire(func(old, successor string) {
+		auditLog.Record(audit.Event{Action: "token.revoke", Target: old, Outcome: audit.Success,
+			Detail: "rotated away: revoked at the first use of its successor " + successor})
+	})
 	notifier, _ := db.(auth.Notifier) // PostgreSQL announces changes; SQLite is polled
 	verifier := auth.NewVerifier(tokens, auth.Options{Logger: log, Notifier: notifier, Metrics: reg, Throttle: throttle})
 	if err := verifier.Init(ctx); err != nil {
+		return err
+	}
+	// The console first: creating the first admin hashes a password, which
+	// takes a while, and a node registered before that would miss
+	// heartbeats.
+	console, accounts, err := newConsole(ctx, log, db, tokens, auditLog, getenv, *idle)
+	if err != nil {
 		return err
 	}
 	// Listen before registering: the node registers under its address.
@@ -158,11 +169,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	nodes, err := registerNode(ctx, db, ln, nf, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	console, accounts, err := newConsole(ctx, log, db, tokens, auditLog, getenv, *idle)
 	if err != nil {
 		ln.Close()
 		return err

@@ -118,6 +118,19 @@ func TestUsersAndGroups(t *testing.T) {
 		!strings.Contains(p.Body, "cluster admin group") {
 		t.Errorf("jane signs in outside the admin group: %d, want 403 with the reason", p.Status)
 	}
+	// Put back into an admin group, she must sign in again: the old session
+	// ended when she lost access.
+	got["groups"] = []string{ops}
+	if r := s.do(t, req{method: "PUT", path: usersAPI, token: tok, body: got}); r.Status != 200 {
+		t.Fatalf("PUT user back: %d %s", r.Status, r.Body)
+	}
+	if p := b.get("/cmc/tokens"); p.Status != http.StatusSeeOther {
+		t.Errorf("an ended session came back with the group: %d", p.Status)
+	}
+	got["groups"] = []string{ids[1]}
+	if r := s.do(t, req{method: "PUT", path: usersAPI, token: tok, body: got}); r.Status != 200 {
+		t.Fatalf("PUT user out again: %d %s", r.Status, r.Body)
+	}
 
 	// Groups: update keeps what is left out, delete answers the group.
 	r = s.do(t, req{method: "PUT", path: groupsAPI, token: tok, body: map[string]any{"id": ops, "name": "Ops", "hasAccessAccountRole": true}})

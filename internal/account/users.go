@@ -73,6 +73,8 @@ func checkID(loc errs.Location, name, id string, re *regexp.Regexp) *errs.Violat
 		return &errs.Violation{Path: name, Message: "must not be empty", Location: loc}
 	case len(id) > maxIDLen:
 		return &errs.Violation{Path: name, Message: fmt.Sprintf("must be at most %d characters long", maxIDLen), Location: loc}
+	case strings.Contains(strings.ToLower(id), "dt0c01"):
+		return &errs.Violation{Path: name, Message: "must not hold an API token", Location: loc}
 	case !re.MatchString(id):
 		allowed := "letters, digits, '.', '_' and '-'"
 		if re == userIDRE {
@@ -269,6 +271,9 @@ func (s *Service) UpdateUser(ctx context.Context, in UserInput) (*User, error) {
 		}
 		return nil, err
 	}
+	if err := s.endSessionsWithoutAccess(ctx); err != nil {
+		return nil, err
+	}
 	if hash != "" {
 		if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 			return nil, fmt.Errorf("set password of %s: %w", u.ID, err)
@@ -446,6 +451,9 @@ func (s *Service) UpdateGroup(ctx context.Context, in GroupInput) (*Group, error
 	case err != nil:
 		return nil, err
 	}
+	if err := s.endSessionsWithoutAccess(ctx); err != nil {
+		return nil, err
+	}
 	return &g, nil
 }
 
@@ -464,6 +472,9 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) (*Group, error) {
 		if errs.Is(err, errs.NotFound) {
 			return nil, groupNotFound(id)
 		}
+		return nil, err
+	}
+	if err := s.endSessionsWithoutAccess(ctx); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -523,6 +534,28 @@ func (s *Service) guardConsole(ctx context.Context, change func([]*User, []*Grou
 	}
 	if consoleUsers(change(us, gs)) == 0 {
 		return errLockout
+	}
+	return nil
+}
+
+// endSessionsWithoutAccess signs out everyone who may no longer sign in to
+// the console, so that a later change giving access back does not revive an
+// old session.
+func (s *Service) endSessionsWithoutAccess(ctx context.Context) error {
+	us, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	gs, err := s.store.ListGroups(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if consoleUsers([]*User{u}, gs) == 0 {
+			if err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+				return fmt.Errorf("end sessions of %s: %w", u.ID, err)
+			}
+		}
 	}
 	return nil
 }

@@ -151,6 +151,7 @@ func TestUserAndGroupValidation(t *testing.T) {
 		{"bad email", func() account.UserInput { in := jane(); in.Email = ptr("not an address"); return in }(), []string{"email"}},
 		{"display name", func() account.UserInput { in := jane(); in.Email = ptr("Jane <jane@example.com>"); return in }(), []string{"email"}},
 		{"bad id", func() account.UserInput { in := jane(); in.ID = ptr("ja ne"); return in }(), []string{"id"}},
+		{"token in id", func() account.UserInput { in := jane(); in.ID = ptr("u.DT0C01.ABC"); return in }(), []string{"id"}},
 		{"blank name", func() account.UserInput { in := jane(); in.FirstName = ptr("  "); return in }(), []string{"firstName"}},
 		{"control char", func() account.UserInput { in := jane(); in.LastName = ptr("Doe\n"); return in }(), []string{"lastName"}},
 		{"unknown group", jane(account.AdminGroupID, "nope"), []string{"groups[1]"}},

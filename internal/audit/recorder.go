@@ -49,7 +49,11 @@ type Recorder struct {
 	failures map[failureKey]*failure
 }
 
-type failureKey struct{ addr, reason string }
+type failureKey struct {
+	addr, tokenID string
+	status        int
+	reason        string
+}
 
 type failure struct {
 	first, last time.Time
@@ -102,21 +106,22 @@ func (r *Recorder) Record(e Event) {
 	r.pending = append(r.pending, e)
 }
 
-// FailedAuth counts a failed authentication from addr; reason is the
-// answer's message. Counts are written as one "auth.failed" event per
-// address and reason per window.
-func (r *Recorder) FailedAuth(addr, reason string) {
+// FailedAuth counts a refused request from addr: status and reason are the
+// answer's; tokenID is the presenting token's when it authenticated (a 403),
+// else empty. Counts are written as one "auth.failed" event per address,
+// token, status and reason per window.
+func (r *Recorder) FailedAuth(addr, tokenID string, status int, reason string) {
 	if r == nil {
 		return
 	}
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := failureKey{addr, reason}
+	k := failureKey{addr, tokenID, status, reason}
 	f := r.failures[k]
 	if f == nil {
 		if len(r.failures) >= maxFailureKeys {
-			k = failureKey{"(many addresses)", reason}
+			k = failureKey{"(many addresses)", "", status, reason}
 			f = r.failures[k]
 		}
 		if f == nil {
@@ -140,10 +145,15 @@ func (r *Recorder) take(final bool) ([]Event, int) {
 		if !final && now.Sub(f.first) < r.window {
 			continue
 		}
+		what := "refused request"
+		if f.count > 1 {
+			what = "refused requests"
+		}
 		out = append(out, Event{
 			Time: f.last.UTC().Truncate(time.Millisecond), Action: "auth.failed", ClientAddr: token.Redact(k.addr),
-			Outcome: "failure: 401 " + k.reason, Count: f.count,
-			Detail: fmt.Sprintf("%d failed authentications from %s to %s", f.count,
+			TokenID: token.Redact(k.tokenID), Outcome: clip(token.Redact(fmt.Sprintf("failure: %d %s", k.status, k.reason))),
+			Count: f.count,
+			Detail: fmt.Sprintf("%d %s from %s to %s", f.count, what,
 				f.first.UTC().Format(time.RFC3339), f.last.UTC().Format(time.RFC3339)),
 		})
 		delete(r.failures, k)

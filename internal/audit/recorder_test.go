@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"clusterapi/internal/audit"
 	"clusterapi/internal/store/sqlite"
 	"clusterapi/internal/token"
@@ -61,9 +63,10 @@ func TestRecorderAggregatesFailedAuth(t *testing.T) {
 	ctx := context.Background()
 	r, c, db := newRecorder(t)
 	for i := 0; i < 500; i++ {
-		r.FailedAuth("198.51.100.7", "Token Authentication failed")
+		r.FailedAuth("198.51.100.7", "", 401, "Token Authentication failed")
 	}
-	r.FailedAuth("198.51.100.8", "Token has been revoked")
+	r.FailedAuth("198.51.100.8", "", 401, "Token has been revoked")
+	r.FailedAuth("198.51.100.8", "dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA", 403, "Token is missing required scope")
 	// The window is still open: nothing is written yet.
 	if err := r.Flush(ctx, false); err != nil {
 		t.Fatal(err)
@@ -76,15 +79,20 @@ func TestRecorderAggregatesFailedAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	es, _ := db.FindAudit(ctx, audit.Query{Action: "auth.failed", Limit: 10})
-	if len(es) != 2 {
-		t.Fatalf("500 + 1 failures from two addresses wrote %d events, want 2: %+v", len(es), es)
+	if len(es) != 3 {
+		t.Fatalf("500 + 1 + 1 refusals of three kinds wrote %d events, want 3: %+v", len(es), es)
 	}
 	counts := map[string]int{}
 	for _, e := range es {
-		counts[e.ClientAddr] = e.Count
+		counts[e.ClientAddr+" "+e.TokenID+" "+e.Outcome] = e.Count
 	}
-	if counts["198.51.100.7"] != 500 || counts["198.51.100.8"] != 1 {
-		t.Errorf("counts = %v", counts)
+	want := map[string]int{
+		"198.51.100.7  failure: 401 Token Authentication failed":                                    500,
+		"198.51.100.8  failure: 401 Token has been revoked":                                         1,
+		"198.51.100.8 dt0c01.AAAAAAAAAAAAAAAAAAAAAAAA failure: 403 Token is missing required scope": 1,
+	}
+	if !cmp.Equal(counts, want) {
+		t.Errorf("counts = %v, want %v", counts, want)
 	}
 }
 

@@ -162,7 +162,8 @@ func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
 		}
 		if len(scopes) > 0 && !p.Scopes.Any(set) {
 			a.verifier.Count(auth.OutcomeForbidden)
-			a.refuse(w, r, forbidden)
+			a.audit.FailedAuth(auth.ClientIP(r), p.TokenID, http.StatusForbidden, forbidden.Message)
+			a.writeError(w, r, forbidden)
 			return
 		}
 		a.verifier.Count(auth.OutcomeOK)
@@ -170,11 +171,11 @@ func (a *API) require(h http.HandlerFunc, scopes ...token.Scope) http.Handler {
 	})
 }
 
-// refuse answers a request that failed authentication or the scope check,
-// and counts the failure for the audit log (aggregated per address).
+// refuse answers a request that failed authentication, and counts the
+// failure for the audit log (aggregated per address).
 func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	if e, ok := errors.AsType[*errs.Error](err); ok && (e.Kind == errs.Unauthorized || e.Kind == errs.Forbidden) {
-		a.audit.FailedAuth(auth.ClientIP(r), e.Message)
+	if e, ok := errors.AsType[*errs.Error](err); ok && e.Kind == errs.Unauthorized {
+		a.audit.FailedAuth(auth.ClientIP(r), "", http.StatusUnauthorized, e.Message)
 	}
 	a.writeError(w, r, err)
 }

@@ -34,8 +34,10 @@ func (a *API) revokeLeaked(w http.ResponseWriter, r *http.Request) {
 	// Counted before anything is read, so that bad requests count too.
 	if ok, wait := a.leakedLimit.allow(clientKey(r)); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		a.writeError(w, r, &statusError{http.StatusTooManyRequests,
-			"Too many leaked-token reports from this address; try again later."})
+		const msg = "Too many leaked-token reports from this address; try again later."
+		skipAudit(r)
+		a.audit.FailedAuth(auth.ClientIP(r), "", http.StatusTooManyRequests, msg)
+		a.writeError(w, r, &statusError{http.StatusTooManyRequests, msg})
 		return
 	}
 	req, err := decode[revokeLeakedRequest](w, r)

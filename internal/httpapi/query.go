@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -57,12 +56,12 @@ func checkQuery(raw string) error {
 // maxQuotedName bounds a parameter name quoted in an error message.
 const maxQuotedName = 100
 
-// escapeProblem describes a %-escape error; the escape quoted is at most
-// three characters, so it cannot carry a secret.
+// escapeProblem describes a %-escape error without quoting the escape: even
+// its two characters may be part of a secret.
 func escapeProblem(err error) string {
 	var ee url.EscapeError
 	if errors.As(err, &ee) {
-		return fmt.Sprintf("an invalid %%-escape %q (write a '%%' as %%25)", string(ee))
+		return "an invalid %-escape (write a '%' as %25)"
 	}
 	return "an invalid %-escape"
 }

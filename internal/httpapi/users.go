@@ -132,6 +132,9 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	if in.ID != nil {
+		noteAudit(r, "", *in.ID, "") // for the failures too
+	}
 	answer(a, w, r, func(u *account.User) userOut {
 		noteAudit(r, "", u.ID, "")
 		return toUserOut(u)

@@ -30,8 +30,11 @@ func idProblem(id string) string {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return "must hold only letters a-z, digits, '-', '_' and '.'"
+			return "must hold only ASCII letters, digits, '-', '_' and '.'"
 		}
+	}
+	if strings.Contains(Normalize(id), "dt0c01") {
+		return "must not hold an API token"
 	}
 	if id[0] == '.' || id[len(id)-1] == '.' || strings.Contains(id, "..") {
 		return "must not start or end with a dot or hold two dots in a row: dots separate the parts of an id"

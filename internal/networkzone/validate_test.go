@@ -39,8 +39,10 @@ func TestValidID(t *testing.T) {
 		{"a$b", false},
 		{"a\x00b", false},
 		{"é", false},
-		{"\u212a", false}, // KELVIN SIGN, which strings.ToLower turns into "k"
-		{"dt0c01.AAAA", true},
+		{"\u212a", false},      // KELVIN SIGN, which strings.ToLower turns into "k"
+		{"dt0c01.AAAA", false}, // nothing that may be a token is kept as an id
+		{"x.DT0C01.AAAA", false},
+		{"dt0c0", true},
 	}
 	for _, tt := range tests {
 		if got := ValidID(tt.id); got != tt.want {

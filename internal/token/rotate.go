@@ -129,6 +129,11 @@ func (s *Service) retire(ctx context.Context, t *Token) error {
 	if old != "" {
 		s.changed(old)
 		s.log.Info("rotated token revoked at the first use of its successor", "token_id", old, "successor_id", t.ID)
+		s.mu.RLock()
+		for _, f := range s.onRetire {
+			f(old, t.ID)
+		}
+		s.mu.RUnlock()
 	}
 	return nil
 }

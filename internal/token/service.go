@@ -50,6 +50,7 @@ type Service struct {
 
 	mu       sync.RWMutex
 	onChange []func(id string)
+	onRetire []func(old, successor string)
 }
 
 // Options configure a Service.
@@ -129,6 +130,15 @@ func (s *Service) OnChange(f func(id string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onChange = append(s.onChange, f)
+}
+
+// OnRetire registers f to be called with the ids of a rotated token and its
+// successor when the successor's first use revokes the old one (the audit
+// log records it).
+func (s *Service) OnRetire(f func(old, successor string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRetire = append(s.onRetire, f)
 }
 
 func (s *Service) changed(id string) {

@@ -39,10 +39,15 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, key, err := c.accounts.SignIn(r.Context(), page.Name, password, auth.ClientIP(r))
-	if err != nil && err != account.ErrNoConsoleAccess {
+	switch {
+	case err == account.ErrNoConsoleAccess:
+		// The right password of a real user: listed, with the name.
+		c.audit.Record(audit.Event{Action: "console.signin", User: page.Name, ClientAddr: auth.ClientIP(r), Target: page.Name,
+			Outcome: "failure: 403 not in a cluster admin group"})
+	case err != nil:
 		// Counted per address, not listed: the name may be a password typed
 		// into the wrong field.
-		c.audit.FailedAuth(auth.ClientIP(r), "console sign-in failed")
+		c.audit.FailedAuth(auth.ClientIP(r), "", http.StatusUnauthorized, "console sign-in failed")
 	}
 	switch {
 	case err == account.ErrThrottled:
