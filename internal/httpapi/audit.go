@@ -30,15 +30,38 @@ type auditNote struct {
 
 type auditKey struct{}
 
-// noteAudit tells the audit log what the request acted on. An empty action
-// keeps the route's.
+// noteAudit tells the audit log what the request acted on. An empty value
+// keeps what was noted before (the route's action, an earlier target).
 func noteAudit(r *http.Request, action, target, detail string) {
-	if n, _ := r.Context().Value(auditKey{}).(*auditNote); n != nil {
-		if action != "" {
-			n.action = action
-		}
-		n.target, n.detail = target, detail
+	n, _ := r.Context().Value(auditKey{}).(*auditNote)
+	if n == nil {
+		return
 	}
+	if action != "" {
+		n.action = action
+	}
+	if target != "" {
+		n.target = target
+	}
+	if detail != "" {
+		n.detail = detail
+	}
+}
+
+// noteBodyID names the id a request body gives as the audit target, so that
+// a request that fails still says what it was about.
+func noteBodyID(r *http.Request, id *string) {
+	if id != nil {
+		noteAudit(r, "", *id, "")
+	}
+}
+
+// answerAs is answer that also names the result, by id, as the audit target.
+func answerAs[T, U any](a *API, w http.ResponseWriter, r *http.Request, id func(T) string, conv func(T) U) func(T, error) {
+	return answer(a, w, r, func(v T) U {
+		noteAudit(r, "", id(v), "")
+		return conv(v)
+	})
 }
 
 // skipAudit tells the audit log not to list this request: it was counted

@@ -126,19 +126,17 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 	answer(a, w, r, toUserOut)(a.accounts.User(r.Context(), r.PathValue("id")))
 }
 
+func userID(u *account.User) string   { return u.ID }
+func groupID(g *account.Group) string { return g.ID }
+
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 	in, err := decode[userIn](w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if in.ID != nil {
-		noteAudit(r, "", *in.ID, "") // for the failures too
-	}
-	answer(a, w, r, func(u *account.User) userOut {
-		noteAudit(r, "", u.ID, "")
-		return toUserOut(u)
-	})(a.accounts.CreateUser(r.Context(), in.input()))
+	noteBodyID(r, in.ID)
+	answerAs(a, w, r, userID, toUserOut)(a.accounts.CreateUser(r.Context(), in.input()))
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
@@ -147,17 +145,11 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if in.ID != nil {
-		noteAudit(r, "", *in.ID, "") // for the failures too
+	noteBodyID(r, in.ID)
+	if in.PasswordClearText != nil {
+		noteAudit(r, "", "", "password changed")
 	}
-	answer(a, w, r, func(u *account.User) userOut {
-		detail := ""
-		if in.PasswordClearText != nil {
-			detail = "password changed"
-		}
-		noteAudit(r, "", u.ID, detail)
-		return toUserOut(u)
-	})(a.accounts.UpdateUser(r.Context(), in.input()))
+	answerAs(a, w, r, userID, toUserOut)(a.accounts.UpdateUser(r.Context(), in.input()))
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -178,10 +170,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	answer(a, w, r, func(g *account.Group) groupOut {
-		noteAudit(r, "", g.ID, "")
-		return toGroupOut(g)
-	})(a.accounts.CreateGroup(r.Context(), in.input()))
+	answerAs(a, w, r, groupID, toGroupOut)(a.accounts.CreateGroup(r.Context(), in.input()))
 }
 
 func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
@@ -190,13 +179,8 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if in.ID != nil {
-		noteAudit(r, "", *in.ID, "") // for the failures too
-	}
-	answer(a, w, r, func(g *account.Group) groupOut {
-		noteAudit(r, "", g.ID, "")
-		return toGroupOut(g)
-	})(a.accounts.UpdateGroup(r.Context(), in.input()))
+	noteBodyID(r, in.ID)
+	answerAs(a, w, r, groupID, toGroupOut)(a.accounts.UpdateGroup(r.Context(), in.input()))
 }
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) {
